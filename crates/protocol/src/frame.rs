@@ -1,0 +1,247 @@
+//! Replies and their RESP2/RESP3 encoding.
+//!
+//! A command builds a [`Frame`] once; the connection encodes it for the protocol
+//! version the client chose with HELLO. RESP3-only types degrade the way Redis
+//! degrades them for RESP2 clients (maps flatten to arrays, doubles become bulk
+//! strings, booleans become integers).
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+/// One reply.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Frame {
+    /// `+OK`-style status line. Must not contain CR or LF.
+    Simple(Bytes),
+    /// `-ERR ...` line; the text includes its code (`ERR`, `WRONGTYPE`, ...).
+    Error(Bytes),
+    Integer(i64),
+    Bulk(Bytes),
+    /// Null bulk string in RESP2 (`$-1`), `_` in RESP3.
+    Null,
+    /// Null array in RESP2 (`*-1`), `_` in RESP3.
+    NullArray,
+    Array(Vec<Frame>),
+    /// RESP3 map; a flat array of alternating keys and values in RESP2.
+    Map(Vec<(Frame, Frame)>),
+    /// RESP3 set; an array in RESP2.
+    Set(Vec<Frame>),
+    /// RESP3 double; a bulk string in RESP2.
+    Double(f64),
+    /// RESP3 boolean; integer 1 or 0 in RESP2.
+    Boolean(bool),
+    /// RESP3 verbatim string (`=len\r\ntxt:...`); a bulk string in RESP2.
+    Verbatim(Bytes),
+    /// RESP3 out-of-band push (pub/sub); an array in RESP2.
+    Push(Vec<Frame>),
+    /// Bytes already encoded, written as they are (used for cached replies).
+    Raw(Bytes),
+}
+
+impl Frame {
+    pub fn ok() -> Frame {
+        Frame::Simple(Bytes::from_static(b"OK"))
+    }
+
+    pub fn simple(s: &'static str) -> Frame {
+        Frame::Simple(Bytes::from_static(s.as_bytes()))
+    }
+
+    /// An error reply; `msg` starts with its code, e.g. `"ERR syntax error"`.
+    pub fn error(msg: impl Into<String>) -> Frame {
+        Frame::Error(Bytes::from(msg.into()))
+    }
+
+    pub fn bulk(b: impl Into<Bytes>) -> Frame {
+        Frame::Bulk(b.into())
+    }
+
+    pub fn is_error(&self) -> bool {
+        matches!(self, Frame::Error(_))
+    }
+
+    /// Appends the encoding of this frame for protocol version `resp` (2 or 3).
+    pub fn encode(&self, resp: u8, out: &mut BytesMut) {
+        match self {
+            Frame::Simple(s) => line(out, b'+', s),
+            Frame::Error(s) => line(out, b'-', s),
+            Frame::Integer(n) => {
+                out.put_u8(b':');
+                put_int(out, *n);
+                out.put_slice(b"\r\n");
+            }
+            Frame::Bulk(b) => bulk(out, b),
+            Frame::Null => {
+                if resp >= 3 {
+                    out.put_slice(b"_\r\n")
+                } else {
+                    out.put_slice(b"$-1\r\n")
+                }
+            }
+            Frame::NullArray => {
+                if resp >= 3 {
+                    out.put_slice(b"_\r\n")
+                } else {
+                    out.put_slice(b"*-1\r\n")
+                }
+            }
+            Frame::Array(items) => {
+                header(out, b'*', items.len());
+                for i in items {
+                    i.encode(resp, out);
+                }
+            }
+            Frame::Map(pairs) => {
+                if resp >= 3 {
+                    header(out, b'%', pairs.len());
+                } else {
+                    header(out, b'*', pairs.len() * 2);
+                }
+                for (k, v) in pairs {
+                    k.encode(resp, out);
+                    v.encode(resp, out);
+                }
+            }
+            Frame::Set(items) => {
+                header(out, if resp >= 3 { b'~' } else { b'*' }, items.len());
+                for i in items {
+                    i.encode(resp, out);
+                }
+            }
+            Frame::Push(items) => {
+                header(out, if resp >= 3 { b'>' } else { b'*' }, items.len());
+                for i in items {
+                    i.encode(resp, out);
+                }
+            }
+            Frame::Double(d) => {
+                let s = format_double(*d);
+                if resp >= 3 {
+                    line(out, b',', s.as_bytes());
+                } else {
+                    bulk(out, s.as_bytes());
+                }
+            }
+            Frame::Boolean(b) => {
+                if resp >= 3 {
+                    out.put_slice(if *b { b"#t\r\n" } else { b"#f\r\n" });
+                } else {
+                    out.put_slice(if *b { b":1\r\n" } else { b":0\r\n" });
+                }
+            }
+            Frame::Verbatim(b) => {
+                if resp >= 3 {
+                    header(out, b'=', b.len() + 4);
+                    out.put_slice(b"txt:");
+                    out.put_slice(b);
+                    out.put_slice(b"\r\n");
+                } else {
+                    bulk(out, b);
+                }
+            }
+            Frame::Raw(b) => out.put_slice(b),
+        }
+    }
+}
+
+fn put_int(out: &mut BytesMut, n: i64) {
+    let mut buf = itoa::Buffer::new();
+    out.put_slice(buf.format(n).as_bytes());
+}
+
+fn header(out: &mut BytesMut, kind: u8, len: usize) {
+    out.put_u8(kind);
+    let mut buf = itoa::Buffer::new();
+    out.put_slice(buf.format(len).as_bytes());
+    out.put_slice(b"\r\n");
+}
+
+fn line(out: &mut BytesMut, kind: u8, s: &[u8]) {
+    out.reserve(s.len() + 3);
+    out.put_u8(kind);
+    // A status or error line must stay one line whatever text went into it.
+    for &c in s {
+        out.put_u8(if c == b'\r' || c == b'\n' { b' ' } else { c });
+    }
+    out.put_slice(b"\r\n");
+}
+
+fn bulk(out: &mut BytesMut, b: &[u8]) {
+    out.reserve(b.len() + 16);
+    header(out, b'$', b.len());
+    out.put_slice(b);
+    out.put_slice(b"\r\n");
+}
+
+/// Formats a double as Redis 7.0 replies with it: C's `%.17g`, with `inf`, `-inf`
+/// and `nan` spelled out.
+pub fn format_double(d: f64) -> String {
+    if d.is_nan() {
+        return "nan".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    const P: i32 = 17;
+    // Scientific form with P significant digits gives us the digits and the exponent.
+    let sci = format!("{:.*e}", (P - 1) as usize, d);
+    let (mantissa, exp) = match sci.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (sci.as_str(), 0),
+    };
+    if exp < -4 || exp >= P {
+        let m = trim_fraction(mantissa);
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{m}e{sign}{:02}", exp.abs())
+    } else {
+        let decimals = (P - 1 - exp).max(0) as usize;
+        trim_fraction(&format!("{:.*}", decimals, d)).to_string()
+    }
+}
+
+fn trim_fraction(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(f: &Frame, resp: u8) -> Vec<u8> {
+        let mut b = BytesMut::new();
+        f.encode(resp, &mut b);
+        b.to_vec()
+    }
+
+    #[test]
+    fn resp2_and_resp3() {
+        let m = Frame::Map(vec![(Frame::bulk("a"), Frame::Integer(1))]);
+        assert_eq!(enc(&m, 2), b"*2\r\n$1\r\na\r\n:1\r\n");
+        assert_eq!(enc(&m, 3), b"%1\r\n$1\r\na\r\n:1\r\n");
+        assert_eq!(enc(&Frame::Null, 2), b"$-1\r\n");
+        assert_eq!(enc(&Frame::NullArray, 2), b"*-1\r\n");
+        assert_eq!(enc(&Frame::Null, 3), b"_\r\n");
+        assert_eq!(enc(&Frame::Double(1.5), 3), b",1.5\r\n");
+        assert_eq!(enc(&Frame::Double(1.5), 2), b"$3\r\n1.5\r\n");
+        assert_eq!(enc(&Frame::Boolean(true), 2), b":1\r\n");
+        assert_eq!(enc(&Frame::error("ERR a\r\nb"), 2), b"-ERR a  b\r\n");
+    }
+
+    #[test]
+    fn percent_17g() {
+        assert_eq!(format_double(1.5), "1.5");
+        assert_eq!(format_double(0.1), "0.10000000000000001");
+        assert_eq!(format_double(3.0), "3");
+        assert_eq!(format_double(1e20), "1e+20");
+        assert_eq!(format_double(1.0e-5), "1.0000000000000001e-05");
+        assert_eq!(format_double(-2.5e-3), "-0.0025000000000000001");
+        assert_eq!(format_double(123456789012345678.0), "1.2345678901234568e+17");
+        assert_eq!(format_double(f64::INFINITY), "inf");
+    }
+}
