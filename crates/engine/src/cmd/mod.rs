@@ -1,0 +1,27 @@
+//! Command implementations, one module per family, as Redis keeps one file per type.
+//!
+//! Each module exports a list of `(name, scope, function)` entries; the command
+//! table joins them with Redis's facts. A function receives the argument vector
+//! (argv[0] is the command name) already checked for arity, runs against the
+//! [`Ctx`](crate::engine::Ctx), records its effects there, and returns the reply.
+
+pub mod args;
+pub mod strings;
+
+use crate::command::table::EngineEntry;
+
+/// Every engine command list.
+pub static ENGINE_COMMANDS: &[&[EngineEntry]] = &[strings::COMMANDS];
+
+/// Commands the server implements itself (they need the connection or server
+/// state). The server's dispatcher has a match arm for each; a server test checks.
+pub static SERVER_COMMANDS: &[&str] = &[
+    "ping", "echo", "quit", "reset", "hello", "auth", "select", "time", "lastsave",
+    "info", "config|get", "config|set", "config|resetstat", "config|rewrite", "config|help",
+    "client|id", "client|setname", "client|getname", "client|list", "client|info",
+    "client|kill", "client|setinfo", "client|reply", "client|no-evict", "client|pause",
+    "client|unpause", "client|help", "command", "command|count", "command|info",
+    "command|docs", "command|list", "command|getkeys", "command|help", "debug", "slowlog|get",
+    "slowlog|len", "slowlog|reset", "slowlog|help", "latency|latest", "latency|history",
+    "latency|reset", "latency|doctor", "latency|help", "monitor", "shutdown",
+];

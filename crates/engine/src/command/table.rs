@@ -1,0 +1,234 @@
+//! The command table: the single source of truth for every command keel runs.
+//!
+//! Each entry joins Redis 7's facts for the command (arity, flags, key specs,
+//! arguments; see `facts.rs`) with what keel runs for it: an engine function, or a
+//! command the server implements because it needs the connection or server state
+//! (CLIENT, CONFIG, INFO, HELLO ...). COMMAND, the dispatcher, key extraction for
+//! locking and the AOF all read this table. Commands Redis has and keel does not
+//! yet are answered with an error naming them as not supported.
+
+use super::facts::FACTS;
+use super::spec::CommandFacts;
+use crate::engine::Ctx;
+use bytes::Bytes;
+use keel_protocol::Frame;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The function that runs an engine command.
+pub type EngineFn = fn(&mut Ctx<'_, '_>, &[Bytes]) -> Frame;
+
+/// Which shards a command locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The shards of the keys its key specs name.
+    Keys,
+    /// Every shard (whole-keyspace commands: KEYS, SCAN, FLUSHALL, SWAPDB ...).
+    All,
+    /// None (commands that do not touch the keyspace).
+    None,
+}
+
+/// What runs a command.
+#[derive(Debug, Clone, Copy)]
+pub enum Run {
+    Engine(EngineFn),
+    /// Implemented by the server (connection or server state).
+    Server,
+    /// A container (CONFIG, CLIENT ...): the subcommand names what runs.
+    Container,
+}
+
+/// One implemented command.
+#[derive(Debug)]
+pub struct Command {
+    pub facts: &'static CommandFacts,
+    pub run: Run,
+    pub scope: Scope,
+    /// Subcommands, by lower-case subcommand name, for containers.
+    pub subcommands: Vec<&'static Command>,
+}
+
+impl Command {
+    pub fn engine_fn(&self) -> Option<EngineFn> {
+        match self.run {
+            Run::Engine(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    pub fn is_write(&self) -> bool {
+        self.facts.has_flag("write")
+    }
+
+    /// The name as Redis 7 reports it in errors and COMMAND (`config|get`).
+    pub fn name(&self) -> &'static str {
+        self.facts.name
+    }
+
+    /// Arity check as Redis: positive is exact, negative is a minimum.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.facts.arity;
+        (a > 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+    }
+
+    /// The subcommand named by `arg`, case-insensitively.
+    pub fn subcommand(&self, arg: &[u8]) -> Option<&'static Command> {
+        self.subcommands.iter().copied().find(|c| {
+            c.facts
+                .name
+                .split_once('|')
+                .is_some_and(|(_, sub)| sub.as_bytes().eq_ignore_ascii_case(arg))
+        })
+    }
+}
+
+/// Every implemented command.
+pub struct Table {
+    by_name: HashMap<&'static str, &'static Command>,
+    /// Every command in name order, for COMMAND and COMMAND LIST.
+    pub all: Vec<&'static Command>,
+}
+
+/// Engine commands: name, scope, function. Each command module contributes its list.
+pub type EngineEntry = (&'static str, Scope, EngineFn);
+
+fn facts_of(name: &str) -> Option<&'static CommandFacts> {
+    FACTS.iter().find(|f| f.name == name)
+}
+
+/// Facts for a command Redis 7 has, implemented or not.
+pub fn redis_facts(name: &str) -> Option<&'static CommandFacts> {
+    facts_of(name)
+}
+
+impl Table {
+    fn build() -> Table {
+        let mut runs: HashMap<&'static str, (Run, Scope)> = HashMap::new();
+        for list in crate::cmd::ENGINE_COMMANDS {
+            for &(name, scope, f) in *list {
+                runs.insert(name, (Run::Engine(f), scope));
+            }
+        }
+        for &name in crate::cmd::SERVER_COMMANDS {
+            runs.entry(name).or_insert((Run::Server, Scope::None));
+        }
+        let mut by_name: HashMap<&'static str, &'static Command> = HashMap::new();
+        let mut subs: HashMap<&'static str, Vec<&'static Command>> = HashMap::new();
+        for (name, (run, scope)) in &runs {
+            let Some(facts) = facts_of(name) else { continue };
+            let cmd: &'static Command = Box::leak(Box::new(Command {
+                facts,
+                run: *run,
+                scope: *scope,
+                subcommands: Vec::new(),
+            }));
+            if let Some((container, _)) = name.split_once('|') {
+                subs.entry(container).or_default().push(cmd);
+            } else {
+                by_name.insert(facts.name, cmd);
+            }
+        }
+        for (container, mut list) in subs {
+            let Some(facts) = facts_of(container) else { continue };
+            list.sort_by_key(|c| c.facts.name);
+            let cmd: &'static Command = Box::leak(Box::new(Command {
+                facts,
+                run: Run::Container,
+                scope: Scope::None,
+                subcommands: list,
+            }));
+            by_name.insert(facts.name, cmd);
+        }
+        let mut all: Vec<&'static Command> = by_name.values().copied().collect();
+        all.sort_by_key(|c| c.facts.name);
+        Table { by_name, all }
+    }
+
+    /// Looks a command up by name, case-insensitively.
+    pub fn get(&self, name: &[u8]) -> Option<&'static Command> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
+        self.by_name.get(lower).copied()
+    }
+}
+
+/// The command table, built once.
+pub fn table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(Table::build)
+}
+
+/// Resolution of argv[0] (and argv[1] for containers) against the table.
+pub enum Lookup {
+    Found(&'static Command),
+    /// `ERR unknown command ...` with Redis's text.
+    Unknown(String),
+    /// Known to Redis 7 but not implemented by keel.
+    NotSupported(String),
+    /// `ERR unknown subcommand ...`.
+    UnknownSub(String),
+    /// Wrong number of arguments.
+    Arity(String),
+}
+
+/// Finds the command `argv` asks for and checks its arity, with Redis's errors.
+pub fn resolve(argv: &[Bytes]) -> Lookup {
+    let Some(name) = argv.first() else {
+        return Lookup::Unknown("ERR unknown command ''".into());
+    };
+    let Some(cmd) = table().get(name) else {
+        let lower = String::from_utf8_lossy(name).to_lowercase();
+        if facts_of(&lower).is_some() {
+            return Lookup::NotSupported(format!(
+                "ERR command '{}' is not supported by keel yet",
+                String::from_utf8_lossy(name)
+            ));
+        }
+        let mut args = String::new();
+        for a in argv.iter().skip(1).take(10) {
+            args.push('\'');
+            args.push_str(&String::from_utf8_lossy(&a[..a.len().min(128)]));
+            args.push_str("' ");
+        }
+        return Lookup::Unknown(format!(
+            "ERR unknown command '{}', with args beginning with: {}",
+            String::from_utf8_lossy(&name[..name.len().min(128)]),
+            args
+        ));
+    };
+    if let Run::Container = cmd.run {
+        if argv.len() < 2 {
+            return Lookup::Arity(format!("ERR wrong number of arguments for '{}' command", cmd.name()));
+        }
+        let Some(sub) = cmd.subcommand(&argv[1]) else {
+            let want = format!("{}|{}", cmd.name(), String::from_utf8_lossy(&argv[1]).to_lowercase());
+            if facts_of(&want).is_some() {
+                return Lookup::NotSupported(format!(
+                    "ERR subcommand '{}' of '{}' is not supported by keel yet",
+                    String::from_utf8_lossy(&argv[1]),
+                    cmd.name().to_uppercase()
+                ));
+            }
+            return Lookup::UnknownSub(format!(
+                "ERR unknown subcommand '{}'. Try {} HELP.",
+                String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)]),
+                cmd.name().to_uppercase()
+            ));
+        };
+        if !sub.arity_ok(argv.len()) {
+            return Lookup::Arity(format!("ERR wrong number of arguments for '{}' command", sub.name()));
+        }
+        return Lookup::Found(sub);
+    }
+    if !cmd.arity_ok(argv.len()) {
+        return Lookup::Arity(format!("ERR wrong number of arguments for '{}' command", cmd.name()));
+    }
+    Lookup::Found(cmd)
+}

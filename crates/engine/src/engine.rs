@@ -1,0 +1,505 @@
+//! The engine: shards, the execution of one command under its shard locks, and the
+//! hand-off of its effects.
+//!
+//! Execution model (see docs/ARCHITECTURE.md): a command names its keys through the
+//! command table's key specs; the engine locks the shards of those keys in ascending
+//! shard order (so two multi-key commands can never deadlock), runs the command's
+//! function against a [`Ctx`], and, while the locks are still held, passes the
+//! command's effects to the [`EffectSink`]. Because a key's effects are emitted
+//! under that key's shard lock, the order of effects for any key equals the order
+//! in which the commands on it executed, which is what the AOF relies on.
+
+use crate::clock::Clock;
+use crate::command::table::{Command, Scope};
+use crate::keyspace::{DbShard, Shard, ShardMap};
+use crate::value::Entry;
+use bytes::Bytes;
+use keel_protocol::Frame;
+use parking_lot::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// One command that reproduces part of a change, in the database it applies to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Effect {
+    pub db: usize,
+    pub argv: Vec<Bytes>,
+}
+
+impl Effect {
+    pub fn new(db: usize, argv: Vec<Bytes>) -> Effect {
+        Effect { db, argv }
+    }
+}
+
+/// Receives the effects of every command, in execution order per key. Called with
+/// the command's shard locks held: implementations must be quick and must not call
+/// back into the engine.
+pub trait EffectSink: Send + Sync {
+    /// `effects` are everything one command (or one expiry step) changed; when
+    /// there is more than one they must be applied together.
+    fn emit(&self, effects: &[Effect]);
+}
+
+/// A sink that drops everything (a server with no AOF and nobody watching).
+pub struct NullSink;
+
+impl EffectSink for NullSink {
+    fn emit(&self, _: &[Effect]) {}
+}
+
+/// Engine settings fixed at start-up.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub databases: usize,
+    /// Number of shards; rounded up to a power of two.
+    pub shards: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            databases: 16,
+            shards: 32,
+        }
+    }
+}
+
+/// The state a command needs from the client that sent it.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// Selected database.
+    pub db: usize,
+    /// Protocol version (2 or 3).
+    pub resp: u8,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session { db: 0, resp: 2 }
+    }
+}
+
+/// The in-memory database.
+pub struct Engine {
+    shards: Box<[Mutex<Shard>]>,
+    map: ShardMap,
+    databases: usize,
+    clock: Arc<dyn Clock>,
+    sink: Arc<dyn EffectSink>,
+    /// While loading, keys are not expired on access and nothing is emitted.
+    loading: AtomicBool,
+    active_expire: AtomicBool,
+    /// Count of effects emitted: Redis's "dirty" figure, derived from effects.
+    dirty: AtomicU64,
+}
+
+/// Shard guards held by one command, sorted by shard index.
+pub struct Locks<'a> {
+    guards: Vec<(usize, MutexGuard<'a, Shard>)>,
+}
+
+impl Locks<'_> {
+    fn find(&mut self, shard: usize) -> Option<&mut Shard> {
+        if self.guards.len() == 1 {
+            let (i, g) = &mut self.guards[0];
+            return if *i == shard { Some(&mut **g) } else { None };
+        }
+        match self.guards.binary_search_by_key(&shard, |(i, _)| *i) {
+            Ok(pos) => Some(&mut *self.guards[pos].1),
+            Err(_) => None,
+        }
+    }
+}
+
+impl Engine {
+    pub fn new(cfg: EngineConfig, clock: Arc<dyn Clock>, sink: Arc<dyn EffectSink>) -> Engine {
+        let map = ShardMap::new(cfg.shards.max(1));
+        let databases = cfg.databases.max(1);
+        Engine {
+            shards: (0..map.count()).map(|_| Mutex::new(Shard::new(databases))).collect(),
+            map,
+            databases,
+            clock,
+            sink,
+            loading: AtomicBool::new(false),
+            active_expire: AtomicBool::new(true),
+            dirty: AtomicU64::new(0),
+        }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn set_loading(&self, on: bool) {
+        self.loading.store(on, Ordering::SeqCst);
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.loading.load(Ordering::Relaxed)
+    }
+
+    pub fn set_active_expire(&self, on: bool) {
+        self.active_expire.store(on, Ordering::SeqCst);
+    }
+
+    pub fn active_expire_enabled(&self) -> bool {
+        self.active_expire.load(Ordering::Relaxed)
+    }
+
+    /// Effects emitted since start: Redis's `rdb_changes_since_last_save` analogue.
+    pub fn dirty(&self) -> u64 {
+        self.dirty.load(Ordering::Relaxed)
+    }
+
+    pub fn shard_of(&self, key: &[u8]) -> usize {
+        self.map.shard_of(key)
+    }
+
+    /// Locks the given shards (any order, duplicates allowed) in ascending order.
+    pub fn lock(&self, mut shards: Vec<usize>) -> Locks<'_> {
+        shards.sort_unstable();
+        shards.dedup();
+        Locks {
+            guards: shards
+                .into_iter()
+                .filter(|&i| i < self.shards.len())
+                .map(|i| (i, self.shards[i].lock()))
+                .collect(),
+        }
+    }
+
+    /// Locks every shard, in order.
+    pub fn lock_all(&self) -> Locks<'_> {
+        self.lock((0..self.shards.len()).collect())
+    }
+
+    /// The shards `cmd` must lock for `argv`.
+    pub fn shards_for(&self, cmd: &Command, argv: &[Bytes]) -> Vec<usize> {
+        match cmd.scope {
+            Scope::None => Vec::new(),
+            Scope::All => (0..self.shards.len()).collect(),
+            Scope::Keys => {
+                let mut pos = Vec::new();
+                if crate::command::spec::key_positions_in(cmd.facts.key_specs, argv, &mut pos).is_none() {
+                    return (0..self.shards.len()).collect();
+                }
+                pos.iter().filter_map(|&p| argv.get(p)).map(|k| self.map.shard_of(k)).collect()
+            }
+        }
+    }
+
+    /// Runs an engine command: locks its shards, runs it, emits its effects.
+    pub fn execute(&self, session: &Session, cmd: &Command, argv: &[Bytes]) -> Frame {
+        let mut locks = self.lock(self.shards_for(cmd, argv));
+        self.execute_locked(&mut locks, session, cmd, argv)
+    }
+
+    /// Runs an engine command under locks the caller already holds (EXEC holds the
+    /// locks of every queued command at once). Returns the reply; the effects have
+    /// been emitted.
+    pub fn execute_locked<'e>(&'e self, locks: &mut Locks<'e>, session: &Session, cmd: &Command, argv: &[Bytes]) -> Frame {
+        let (frame, effects) = self.run_collect(locks, session, cmd, argv);
+        self.emit(&effects);
+        frame
+    }
+
+    /// Runs a command and returns its reply and effects without emitting them (for
+    /// callers that group effects, and for tests).
+    pub fn run_collect<'e>(&'e self, locks: &mut Locks<'e>, session: &Session, cmd: &Command, argv: &[Bytes]) -> (Frame, Vec<Effect>) {
+        let Some(f) = cmd.engine_fn() else {
+            return (Frame::error(format!("ERR '{}' is not an engine command", cmd.facts.name)), Vec::new());
+        };
+        let mut ctx = Ctx {
+            engine: self,
+            locks,
+            db: session.db,
+            now: self.clock.now_ms(),
+            effects: Vec::new(),
+            lock_miss: false,
+            scratch: DbShard::default(),
+            resp: session.resp,
+        };
+        let frame = f(&mut ctx, argv);
+        if ctx.lock_miss {
+            return (Frame::error("ERR internal error: a key outside the locked shards was touched"), ctx.effects);
+        }
+        (frame, ctx.effects)
+    }
+
+    /// Hands effects to the sink (caller holds the relevant shard locks).
+    pub fn emit(&self, effects: &[Effect]) {
+        if effects.is_empty() || self.is_loading() {
+            return;
+        }
+        self.dirty.fetch_add(effects.len() as u64, Ordering::Relaxed);
+        self.sink.emit(effects);
+    }
+
+    /// Runs `f` on each shard in turn, each under its own lock.
+    pub fn for_each_shard(&self, mut f: impl FnMut(usize, &mut Shard)) {
+        for (i, s) in self.shards.iter().enumerate() {
+            f(i, &mut s.lock());
+        }
+    }
+
+    /// Number of keys in `db` (expired keys not yet removed included, as Redis).
+    pub fn dbsize(&self, db: usize) -> usize {
+        let mut n = 0;
+        self.for_each_shard(|_, s| n += s.dbs.get(db).map_or(0, |d| d.len()));
+        n
+    }
+
+    /// (keys, keys with expiry) per database, for INFO keyspace.
+    pub fn keyspace_info(&self) -> Vec<(usize, usize)> {
+        let mut v = vec![(0usize, 0usize); self.databases];
+        self.for_each_shard(|_, s| {
+            for (i, d) in s.dbs.iter().enumerate() {
+                v[i].0 += d.map.len();
+                v[i].1 += d.expires.len();
+            }
+        });
+        v
+    }
+
+    /// Sums the per-shard counters.
+    pub fn stats(&self) -> crate::keyspace::ShardStats {
+        let mut t = crate::keyspace::ShardStats::default();
+        self.for_each_shard(|_, s| {
+            t.keyspace_hits += s.stats.keyspace_hits;
+            t.keyspace_misses += s.stats.keyspace_misses;
+            t.expired_keys += s.stats.expired_keys;
+        });
+        t
+    }
+
+    pub fn reset_stats(&self) {
+        self.for_each_shard(|_, s| s.stats = Default::default());
+    }
+}
+
+/// What a command's function sees: the locked shards, the client's database, the
+/// time the command started, and the effects it has produced so far.
+pub struct Ctx<'e, 'l> {
+    pub engine: &'e Engine,
+    locks: &'l mut Locks<'e>,
+    /// The client's selected database.
+    pub db: usize,
+    /// Milliseconds since the epoch when the command started; one value for the
+    /// whole command, as Redis caches it.
+    pub now: u64,
+    effects: Vec<Effect>,
+    lock_miss: bool,
+    scratch: DbShard,
+    pub resp: u8,
+}
+
+impl<'e, 'l> Ctx<'e, 'l> {
+    /// The shard holding `key`.
+    fn shard(&mut self, key: &[u8]) -> Option<&mut Shard> {
+        let i = self.engine.map.shard_of(key);
+        let found = self.locks.find(i);
+        if found.is_none() {
+            self.lock_miss = true;
+        }
+        found
+    }
+
+    /// The part of database `db` that holds `key`.
+    pub fn dbs(&mut self, db: usize, key: &[u8]) -> &mut DbShard {
+        let i = self.engine.map.shard_of(key);
+        let ok = self.locks.find(i).is_some_and(|s| db < s.dbs.len());
+        if !ok {
+            // A key outside the locked shards (a bug) or a bad database index:
+            // behave as an empty database and turn the reply into an error.
+            self.lock_miss = true;
+            self.scratch.clear();
+            return &mut self.scratch;
+        }
+        match self.locks.find(i) {
+            Some(s) => &mut s.dbs[db],
+            None => &mut self.scratch,
+        }
+    }
+
+    /// Removes `key` from `db` if its deadline has passed, emitting `DEL` as its
+    /// effect. Returns true if it was removed.
+    pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
+        if self.engine.is_loading() {
+            return false;
+        }
+        let now = self.now;
+        let Some(shard) = self.shard(key) else {
+            return false;
+        };
+        let Some(d) = shard.dbs.get_mut(db) else {
+            return false;
+        };
+        match d.map.get(key) {
+            Some(e) if e.is_expired(now) => {}
+            _ => return false,
+        }
+        d.remove(key);
+        shard.stats.expired_keys += 1;
+        self.effects.push(Effect::new(db, vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]));
+        true
+    }
+
+    /// Looks `key` up in `db` for writing: expired keys are removed first. Does not
+    /// count hits or misses.
+    pub fn lookup_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        self.expire_if_needed(db, key);
+        let now = self.now;
+        let e = self.dbs(db, key).map.get_mut(key)?;
+        e.lru = crate::value::lru_clock(now);
+        Some(e)
+    }
+
+    /// Looks `key` up in the current database for writing.
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup_in(self.db, key)
+    }
+
+    /// Looks `key` up in the current database for reading, counting a hit or miss.
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let db = self.db;
+        self.expire_if_needed(db, key);
+        let now = self.now;
+        let shard = self.shard(key)?;
+        let hit = shard.dbs.get(db).is_some_and(|d| d.map.contains_key(key));
+        if hit {
+            shard.stats.keyspace_hits += 1;
+        } else {
+            shard.stats.keyspace_misses += 1;
+        }
+        let e = shard.dbs.get_mut(db)?.map.get_mut(key)?;
+        e.lru = crate::value::lru_clock(now);
+        Some(e)
+    }
+
+    /// Whether `key` exists in `db` (after lazy expiry), without touching its LRU.
+    pub fn exists_in(&mut self, db: usize, key: &[u8]) -> bool {
+        self.expire_if_needed(db, key);
+        self.dbs(db, key).map.contains_key(key)
+    }
+
+    /// Stores `entry` under `key` in `db`, replacing any value and TTL.
+    pub fn insert_in(&mut self, db: usize, key: Bytes, entry: Entry) -> Option<Entry> {
+        self.dbs(db, &key).insert(key, entry)
+    }
+
+    pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
+        self.insert_in(self.db, key, entry)
+    }
+
+    /// Removes `key` from `db` (no lazy-expiry effect: the caller emits its own).
+    pub fn remove_in(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
+        self.dbs(db, key).remove(key)
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        self.remove_in(self.db, key)
+    }
+
+    /// Sets (or clears with 0) the TTL of an existing key in the current database.
+    pub fn set_expire(&mut self, key: &[u8], at: u64) -> bool {
+        let db = self.db;
+        self.dbs(db, key).set_expire(key, at)
+    }
+
+    /// Records an effect in the current database.
+    pub fn emit(&mut self, argv: Vec<Bytes>) {
+        self.effects.push(Effect::new(self.db, argv));
+    }
+
+    /// Records an effect in database `db`.
+    pub fn emit_in(&mut self, db: usize, argv: Vec<Bytes>) {
+        self.effects.push(Effect::new(db, argv));
+    }
+
+    /// The effects recorded so far.
+    pub fn effects(&self) -> &[Effect] {
+        &self.effects
+    }
+
+    /// Every locked shard (all of them for commands with whole-keyspace scope).
+    pub fn locked_shards(&mut self) -> impl Iterator<Item = &mut Shard> + use<'_, 'e, 'l> {
+        self.locks.guards.iter_mut().map(|(_, g)| &mut **g)
+    }
+
+    /// Every locked shard with its index.
+    pub fn locked_shards_indexed(&mut self) -> impl Iterator<Item = (usize, &mut Shard)> + use<'_, 'e, 'l> {
+        self.locks.guards.iter_mut().map(|(i, g)| (*i, &mut **g))
+    }
+
+    /// True when this context holds every shard.
+    pub fn holds_all(&self) -> bool {
+        self.locks.guards.len() == self.engine.shards.len()
+    }
+}
+
+impl Engine {
+    /// Resolves and runs an engine command from its argument vector, returning the
+    /// reply and its effects (which are also emitted). Server-level commands are
+    /// refused. Used by the AOF loader and by tests.
+    pub fn run_argv(&self, session: &Session, argv: &[Bytes]) -> (Frame, Vec<Effect>) {
+        let cmd = match crate::command::table::resolve(argv) {
+            crate::command::table::Lookup::Found(c) => c,
+            crate::command::table::Lookup::Unknown(e)
+            | crate::command::table::Lookup::NotSupported(e)
+            | crate::command::table::Lookup::UnknownSub(e)
+            | crate::command::table::Lookup::Arity(e) => return (Frame::error(e), Vec::new()),
+        };
+        let mut locks = self.lock(self.shards_for(cmd, argv));
+        let (frame, effects) = self.run_collect(&mut locks, session, cmd, argv);
+        self.emit(&effects);
+        (frame, effects)
+    }
+}
+
+/// Helpers for unit tests of command functions.
+pub mod testing {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    /// An engine on a manual clock starting at 1,000,000,000,000 ms.
+    pub fn engine() -> (Engine, ManualClock) {
+        let clock = ManualClock::new(1_000_000_000_000);
+        let e = Engine::new(EngineConfig::default(), Arc::new(clock.clone()), Arc::new(NullSink));
+        (e, clock)
+    }
+
+    /// Runs a command given as space-separated words (no quoting).
+    pub fn run(e: &Engine, s: &mut Session, line: &str) -> (Frame, Vec<Effect>) {
+        let argv: Vec<Bytes> = line.split(' ').map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
+        e.run_argv(s, &argv)
+    }
+
+    /// Renders effects as lines like `0 SET k v` for compact assertions.
+    pub fn fx(effects: &[Effect]) -> Vec<String> {
+        effects
+            .iter()
+            .map(|e| {
+                let mut s = e.db.to_string();
+                for a in &e.argv {
+                    s.push(' ');
+                    s.push_str(&String::from_utf8_lossy(a));
+                }
+                s
+            })
+            .collect()
+    }
+}

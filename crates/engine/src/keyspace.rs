@@ -1,0 +1,125 @@
+//! The keyspace: shards of key -> entry maps, one map per database in each shard.
+//!
+//! A key's shard is chosen by hashing the key alone, so the same key lives in the
+//! same shard in every database. A command therefore locks the shards of its keys
+//! once and can touch those keys in any database (MOVE, COPY ... DB), and SWAPDB or
+//! FLUSHALL lock every shard and act on each. Within a shard each database keeps an
+//! insertion-ordered map (so a random key and a SCAN position are O(1)) and the set
+//! of its keys that carry a TTL (so the active expiry cycle samples only those).
+
+use crate::value::Entry;
+use bytes::Bytes;
+use indexmap::{IndexMap, IndexSet};
+use std::hash::BuildHasher;
+
+pub type Hasher = foldhash::fast::RandomState;
+
+/// One database's part of one shard.
+#[derive(Default)]
+pub struct DbShard {
+    pub map: IndexMap<Bytes, Entry, Hasher>,
+    pub expires: IndexSet<Bytes, Hasher>,
+}
+
+impl DbShard {
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Inserts or replaces `key`, keeping the TTL index in step.
+    pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
+        if entry.expire_at != 0 {
+            self.expires.insert(key.clone());
+        }
+        let old = self.map.insert(key.clone(), entry);
+        if let Some(o) = &old {
+            if o.expire_at != 0 && self.map.get(&key).is_some_and(|e| e.expire_at == 0) {
+                self.expires.swap_remove(&key);
+            }
+        }
+        old
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let e = self.map.swap_remove(key)?;
+        if e.expire_at != 0 {
+            self.expires.swap_remove(key);
+        }
+        Some(e)
+    }
+
+    /// Sets or clears (0) the expiry of an existing key. Returns false if absent.
+    pub fn set_expire(&mut self, key: &[u8], at: u64) -> bool {
+        let Some((_, k, e)) = self.map.get_full_mut(key) else {
+            return false;
+        };
+        let had = e.expire_at != 0;
+        e.expire_at = at;
+        if at != 0 && !had {
+            let k = k.clone();
+            self.expires.insert(k);
+        } else if at == 0 && had {
+            self.expires.swap_remove(key);
+        }
+        true
+    }
+
+    pub fn clear(&mut self) {
+        self.map = IndexMap::default();
+        self.expires = IndexSet::default();
+    }
+}
+
+/// Counters kept per shard, under the shard's lock, and summed for INFO.
+#[derive(Default, Clone, Debug)]
+pub struct ShardStats {
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    pub expired_stale_perc: f64,
+}
+
+/// One shard: a slice of every database.
+pub struct Shard {
+    pub dbs: Vec<DbShard>,
+    pub stats: ShardStats,
+}
+
+impl Shard {
+    pub fn new(databases: usize) -> Shard {
+        Shard {
+            dbs: (0..databases).map(|_| DbShard::default()).collect(),
+            stats: ShardStats::default(),
+        }
+    }
+}
+
+/// Maps keys to shards.
+#[derive(Clone)]
+pub struct ShardMap {
+    hasher: Hasher,
+    mask: usize,
+}
+
+impl ShardMap {
+    /// `shards` must be a power of two.
+    pub fn new(shards: usize) -> ShardMap {
+        ShardMap {
+            hasher: Hasher::default(),
+            mask: shards.next_power_of_two() - 1,
+        }
+    }
+
+    pub fn shard_of(&self, key: &[u8]) -> usize {
+        // The high bits: the map inside the shard uses its own (different) hasher.
+        (self.hasher.hash_one(key) >> 40) as usize & self.mask
+    }
+
+    pub fn count(&self) -> usize {
+        self.mask + 1
+    }
+}

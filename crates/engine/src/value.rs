@@ -1,0 +1,89 @@
+//! Values stored under keys.
+//!
+//! Strings are binary-safe byte strings; OBJECT ENCODING reports Redis's `int`,
+//! `embstr` or `raw` from the content and how it was written, as Redis would.
+//! The collection types arrive with the data-types work and extend this enum.
+
+use bytes::Bytes;
+
+/// A value and its type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A string. `raw` is set when it was built in place (APPEND, SETRANGE), which
+    /// Redis always stores with the raw encoding.
+    Str { data: Bytes, raw: bool },
+}
+
+/// Redis's numeric type codes, used by the DEBUG DIGEST algorithm.
+pub const OBJ_STRING: u32 = 0;
+
+impl Value {
+    pub fn string(data: Bytes) -> Value {
+        Value::Str { data, raw: false }
+    }
+
+    /// The name TYPE reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str { .. } => "string",
+        }
+    }
+
+    /// The encoding OBJECT ENCODING reports.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str { data, raw } => {
+                if data.len() <= 20 && crate::util::parse_i64(data).is_some() {
+                    "int"
+                } else if !*raw && data.len() <= 44 {
+                    "embstr"
+                } else {
+                    "raw"
+                }
+            }
+        }
+    }
+
+    /// Redis's type code (OBJ_STRING, OBJ_LIST, ...).
+    pub fn type_code(&self) -> u32 {
+        match self {
+            Value::Str { .. } => OBJ_STRING,
+        }
+    }
+
+    /// Approximate bytes this value occupies, for MEMORY USAGE and accounting.
+    pub fn mem_usage(&self) -> usize {
+        match self {
+            Value::Str { data, .. } => data.len() + 16,
+        }
+    }
+}
+
+/// What a key holds: its value and, when it has one, its absolute expiry time in
+/// milliseconds since the epoch (0 means no expiry).
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub value: Value,
+    pub expire_at: u64,
+    /// Last access, in seconds (LRU clock), for OBJECT IDLETIME.
+    pub lru: u32,
+}
+
+impl Entry {
+    pub fn new(value: Value, expire_at: u64, now_ms: u64) -> Entry {
+        Entry {
+            value,
+            expire_at,
+            lru: lru_clock(now_ms),
+        }
+    }
+
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expire_at != 0 && self.expire_at <= now_ms
+    }
+}
+
+/// The LRU clock: seconds, wrapping at 2^24 as Redis's does.
+pub fn lru_clock(now_ms: u64) -> u32 {
+    ((now_ms / 1000) & ((1 << 24) - 1)) as u32
+}
