@@ -503,3 +503,22 @@ pub mod testing {
             .collect()
     }
 }
+
+// Added for digest.rs (DEBUG DIGEST under every shard lock) and expire.rs (the
+// active expiry cycle, one shard lock at a time): access to the shards a `Locks`
+// holds, outside a command's `Ctx`.
+impl<'a> Locks<'a> {
+    /// Every held shard with its index, in ascending index order.
+    pub fn shards_mut(&mut self) -> impl Iterator<Item = (usize, &mut Shard)> + use<'_, 'a> {
+        self.guards.iter_mut().map(|(i, g)| (*i, &mut **g))
+    }
+}
+
+impl Locks<'_> {
+    /// Runs `f` on each locked shard (used by introspection helpers).
+    pub fn for_each(&mut self, f: impl FnOnce(&mut Shard)) {
+        if let Some((_, g)) = self.guards.first_mut() {
+            f(g);
+        }
+    }
+}

@@ -8,8 +8,11 @@
 pub mod clock;
 pub mod cmd;
 pub mod command;
+pub mod digest;
 pub mod engine;
+pub mod expire;
 pub mod glob;
+pub mod inspect;
 pub mod keyspace;
 pub mod util;
 pub mod value;

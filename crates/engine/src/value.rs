@@ -33,9 +33,11 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str { data, raw } => {
-                if data.len() <= 20 && crate::util::parse_i64(data).is_some() {
+                if *raw {
+                    "raw"
+                } else if data.len() <= 20 && crate::util::parse_i64(data).is_some() {
                     "int"
-                } else if !*raw && data.len() <= 44 {
+                } else if data.len() <= 44 {
                     "embstr"
                 } else {
                     "raw"

@@ -191,7 +191,7 @@ pub fn format_double(d: f64) -> String {
         Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
         None => (sci.as_str(), 0),
     };
-    if exp < -4 || exp >= P {
+    if !(-4..P).contains(&exp) {
         let m = trim_fraction(mantissa);
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{m}e{sign}{:02}", exp.abs())

@@ -6,12 +6,14 @@
 //! [`Ctx`](crate::engine::Ctx), records its effects there, and returns the reply.
 
 pub mod args;
+pub mod db;
+pub mod keys;
 pub mod strings;
 
 use crate::command::table::EngineEntry;
 
 /// Every engine command list.
-pub static ENGINE_COMMANDS: &[&[EngineEntry]] = &[strings::COMMANDS];
+pub static ENGINE_COMMANDS: &[&[EngineEntry]] = &[strings::COMMANDS, keys::COMMANDS, db::COMMANDS];
 
 /// Commands the server implements itself (they need the connection or server
 /// state). The server's dispatcher has a match arm for each; a server test checks.

@@ -42,6 +42,8 @@ pub enum Run {
 /// One implemented command.
 #[derive(Debug)]
 pub struct Command {
+    /// Dense index (0..Table::count()), for per-command statistics.
+    pub id: usize,
     pub facts: &'static CommandFacts,
     pub run: Run,
     pub scope: Scope,
@@ -88,6 +90,7 @@ pub struct Table {
     by_name: HashMap<&'static str, &'static Command>,
     /// Every command in name order, for COMMAND and COMMAND LIST.
     pub all: Vec<&'static Command>,
+    count: usize,
 }
 
 /// Engine commands: name, scope, function. Each command module contributes its list.
@@ -115,12 +118,19 @@ impl Table {
         }
         let mut by_name: HashMap<&'static str, &'static Command> = HashMap::new();
         let mut subs: HashMap<&'static str, Vec<&'static Command>> = HashMap::new();
-        for (name, (run, scope)) in &runs {
+        let mut next_id = 0;
+        let mut names: Vec<_> = runs.keys().copied().collect();
+        names.sort_unstable();
+        for name in names {
+            let Some(&(run, scope)) = runs.get(name) else { continue };
             let Some(facts) = facts_of(name) else { continue };
+            let id = next_id;
+            next_id += 1;
             let cmd: &'static Command = Box::leak(Box::new(Command {
+                id,
                 facts,
-                run: *run,
-                scope: *scope,
+                run,
+                scope,
                 subcommands: Vec::new(),
             }));
             if let Some((container, _)) = name.split_once('|') {
@@ -129,10 +139,15 @@ impl Table {
                 by_name.insert(facts.name, cmd);
             }
         }
-        for (container, mut list) in subs {
+        let mut containers: Vec<_> = subs.into_iter().collect();
+        containers.sort_by_key(|(c, _)| *c);
+        for (container, mut list) in containers {
             let Some(facts) = facts_of(container) else { continue };
             list.sort_by_key(|c| c.facts.name);
+            let id = next_id;
+            next_id += 1;
             let cmd: &'static Command = Box::leak(Box::new(Command {
+                id,
                 facts,
                 run: Run::Container,
                 scope: Scope::None,
@@ -142,7 +157,17 @@ impl Table {
         }
         let mut all: Vec<&'static Command> = by_name.values().copied().collect();
         all.sort_by_key(|c| c.facts.name);
-        Table { by_name, all }
+        Table { by_name, all, count: next_id }
+    }
+
+    /// Number of commands and subcommands (ids are below this).
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Every command and subcommand.
+    pub fn every(&self) -> impl Iterator<Item = &'static Command> + '_ {
+        self.all.iter().flat_map(|c| std::iter::once(*c).chain(c.subcommands.iter().copied()))
     }
 
     /// Looks a command up by name, case-insensitively.
