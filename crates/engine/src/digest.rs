@@ -251,7 +251,11 @@ mod tests {
 
     fn set_all(e: &Engine, lines: &[(usize, &str)]) {
         for (db, line) in lines {
-            let mut s = Session { db: *db, resp: 2 };
+            let mut s = Session {
+                db: *db,
+                resp: 2,
+                ticket: 0,
+            };
             let (r, _) = run(e, &mut s, line);
             assert!(!r.is_error(), "{line}: {r:?}");
         }
@@ -287,7 +291,11 @@ mod tests {
             argvs = groups.into_iter().flatten().collect();
         }
         for (db, argv) in argvs {
-            let s = Session { db, resp: 2 };
+            let s = Session {
+                db,
+                resp: 2,
+                ticket: 0,
+            };
             let (r, _) = e.run_argv(&s, &argv);
             assert!(!r.is_error(), "{r:?}");
         }

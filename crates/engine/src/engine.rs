@@ -37,15 +37,26 @@ impl Effect {
 /// back into the engine.
 pub trait EffectSink: Send + Sync {
     /// `effects` are everything one command (or one expiry step) changed; when
-    /// there is more than one they must be applied together.
-    fn emit(&self, effects: &[Effect]);
+    /// there is more than one they must be applied together. Returns a ticket
+    /// (increasing) by which a caller can later wait for these effects to be
+    /// durable; 0 when the sink makes nothing durable.
+    fn emit(&self, effects: &[Effect]) -> u64;
+}
+
+/// Receives each shard's state as it was when a snapshot began (see
+/// [`Engine::begin_snapshot`]). Called with the shard's lock held, before any
+/// later command touches it.
+pub trait ShardSnapshot: Send + Sync {
+    fn take(&self, shard_index: usize, shard: &Shard);
 }
 
 /// A sink that drops everything (a server with no AOF and nobody watching).
 pub struct NullSink;
 
 impl EffectSink for NullSink {
-    fn emit(&self, _: &[Effect]) {}
+    fn emit(&self, _: &[Effect]) -> u64 {
+        0
+    }
 }
 
 /// Engine settings fixed at start-up.
@@ -72,11 +83,18 @@ pub struct Session {
     pub db: usize,
     /// Protocol version (2 or 3).
     pub resp: u8,
+    /// The sink's ticket for the last effects this session's commands produced
+    /// (see [`EffectSink::emit`]); 0 if none yet.
+    pub ticket: u64,
 }
 
 impl Default for Session {
     fn default() -> Self {
-        Session { db: 0, resp: 2 }
+        Session {
+            db: 0,
+            resp: 2,
+            ticket: 0,
+        }
     }
 }
 
@@ -92,6 +110,8 @@ pub struct Engine {
     active_expire: AtomicBool,
     /// Count of effects emitted: Redis's "dirty" figure, derived from effects.
     dirty: AtomicU64,
+    /// The snapshot in progress, if any.
+    snapshot: Mutex<Option<Arc<dyn ShardSnapshot>>>,
 }
 
 /// Shard guards held by one command, sorted by shard index.
@@ -117,7 +137,9 @@ impl Engine {
         let map = ShardMap::new(cfg.shards.max(1));
         let databases = cfg.databases.max(1);
         Engine {
-            shards: (0..map.count()).map(|_| Mutex::new(Shard::new(databases))).collect(),
+            shards: (0..map.count())
+                .map(|_| Mutex::new(Shard::new(databases)))
+                .collect(),
             map,
             databases,
             clock,
@@ -125,6 +147,7 @@ impl Engine {
             loading: AtomicBool::new(false),
             active_expire: AtomicBool::new(true),
             dirty: AtomicU64::new(0),
+            snapshot: Mutex::new(None),
         }
     }
 
@@ -170,15 +193,60 @@ impl Engine {
     }
 
     /// Locks the given shards (any order, duplicates allowed) in ascending order.
+    /// A shard that a snapshot still needs is handed to the snapshot first, so no
+    /// command ever changes it before its point-in-time state is captured.
     pub fn lock(&self, mut shards: Vec<usize>) -> Locks<'_> {
         shards.sort_unstable();
         shards.dedup();
-        Locks {
-            guards: shards
-                .into_iter()
-                .filter(|&i| i < self.shards.len())
-                .map(|i| (i, self.shards[i].lock()))
-                .collect(),
+        let mut guards: Vec<(usize, MutexGuard<'_, Shard>)> = shards
+            .into_iter()
+            .filter(|&i| i < self.shards.len())
+            .map(|i| (i, self.shards[i].lock()))
+            .collect();
+        for (i, g) in guards.iter_mut() {
+            if g.snapshot_pending {
+                self.snapshot_shard(*i, g);
+            }
+        }
+        Locks { guards }
+    }
+
+    fn snapshot_shard(&self, i: usize, shard: &mut Shard) {
+        let snap = self.snapshot.lock().clone();
+        if let Some(s) = snap {
+            s.take(i, shard);
+        }
+        shard.snapshot_pending = false;
+    }
+
+    /// Begins a point-in-time snapshot without stopping clients: with every shard
+    /// locked, runs `at_switch` (the AOF starts its new incremental file there) and
+    /// marks every shard pending. Each shard is then handed to `snap` exactly once,
+    /// by whoever locks it first: a command about to change it, or
+    /// [`Engine::snapshot_all`].
+    pub fn begin_snapshot(&self, snap: Arc<dyn ShardSnapshot>, at_switch: impl FnOnce()) {
+        let mut all: Vec<MutexGuard<'_, Shard>> = self.shards.iter().map(|s| s.lock()).collect();
+        *self.snapshot.lock() = Some(snap);
+        at_switch();
+        for g in all.iter_mut() {
+            g.snapshot_pending = true;
+        }
+    }
+
+    /// Visits every shard so each pending one is handed to the snapshot, then
+    /// ends the snapshot.
+    pub fn snapshot_all(&self) {
+        for i in 0..self.shards.len() {
+            drop(self.lock(vec![i]));
+        }
+        *self.snapshot.lock() = None;
+    }
+
+    /// Abandons a snapshot (a failed rewrite): pending shards are simply cleared.
+    pub fn cancel_snapshot(&self) {
+        *self.snapshot.lock() = None;
+        for s in self.shards.iter() {
+            s.lock().snapshot_pending = false;
         }
     }
 
@@ -194,16 +262,22 @@ impl Engine {
             Scope::All => (0..self.shards.len()).collect(),
             Scope::Keys => {
                 let mut pos = Vec::new();
-                if crate::command::spec::key_positions_in(cmd.facts.key_specs, argv, &mut pos).is_none() {
+                if crate::command::spec::key_positions_in(cmd.facts.key_specs, argv, &mut pos)
+                    .is_none()
+                {
                     return (0..self.shards.len()).collect();
                 }
-                pos.iter().filter_map(|&p| argv.get(p)).map(|k| self.map.shard_of(k)).collect()
+                pos.iter()
+                    .filter_map(|&p| argv.get(p))
+                    .map(|k| self.map.shard_of(k))
+                    .collect()
             }
         }
     }
 
     /// Runs an engine command: locks its shards, runs it, emits its effects.
-    pub fn execute(&self, session: &Session, cmd: &Command, argv: &[Bytes]) -> Frame {
+    /// `session.ticket` is updated when the command produced effects.
+    pub fn execute(&self, session: &mut Session, cmd: &Command, argv: &[Bytes]) -> Frame {
         let mut locks = self.lock(self.shards_for(cmd, argv));
         self.execute_locked(&mut locks, session, cmd, argv)
     }
@@ -211,17 +285,35 @@ impl Engine {
     /// Runs an engine command under locks the caller already holds (EXEC holds the
     /// locks of every queued command at once). Returns the reply; the effects have
     /// been emitted.
-    pub fn execute_locked<'e>(&'e self, locks: &mut Locks<'e>, session: &Session, cmd: &Command, argv: &[Bytes]) -> Frame {
+    pub fn execute_locked<'e>(
+        &'e self,
+        locks: &mut Locks<'e>,
+        session: &mut Session,
+        cmd: &Command,
+        argv: &[Bytes],
+    ) -> Frame {
         let (frame, effects) = self.run_collect(locks, session, cmd, argv);
-        self.emit(&effects);
+        let t = self.emit(&effects);
+        if t != 0 {
+            session.ticket = t;
+        }
         frame
     }
 
     /// Runs a command and returns its reply and effects without emitting them (for
     /// callers that group effects, and for tests).
-    pub fn run_collect<'e>(&'e self, locks: &mut Locks<'e>, session: &Session, cmd: &Command, argv: &[Bytes]) -> (Frame, Vec<Effect>) {
+    pub fn run_collect<'e>(
+        &'e self,
+        locks: &mut Locks<'e>,
+        session: &Session,
+        cmd: &Command,
+        argv: &[Bytes],
+    ) -> (Frame, Vec<Effect>) {
         let Some(f) = cmd.engine_fn() else {
-            return (Frame::error(format!("ERR '{}' is not an engine command", cmd.facts.name)), Vec::new());
+            return (
+                Frame::error(format!("ERR '{}' is not an engine command", cmd.facts.name)),
+                Vec::new(),
+            );
         };
         let mut ctx = Ctx {
             engine: self,
@@ -235,18 +327,23 @@ impl Engine {
         };
         let frame = f(&mut ctx, argv);
         if ctx.lock_miss {
-            return (Frame::error("ERR internal error: a key outside the locked shards was touched"), ctx.effects);
+            return (
+                Frame::error("ERR internal error: a key outside the locked shards was touched"),
+                ctx.effects,
+            );
         }
         (frame, ctx.effects)
     }
 
-    /// Hands effects to the sink (caller holds the relevant shard locks).
-    pub fn emit(&self, effects: &[Effect]) {
+    /// Hands effects to the sink (caller holds the relevant shard locks) and
+    /// returns the sink's durability ticket (0 when nothing was emitted).
+    pub fn emit(&self, effects: &[Effect]) -> u64 {
         if effects.is_empty() || self.is_loading() {
-            return;
+            return 0;
         }
-        self.dirty.fetch_add(effects.len() as u64, Ordering::Relaxed);
-        self.sink.emit(effects);
+        self.dirty
+            .fetch_add(effects.len() as u64, Ordering::Relaxed);
+        self.sink.emit(effects)
     }
 
     /// Runs `f` on each shard in turn, each under its own lock.
@@ -354,7 +451,10 @@ impl<'e, 'l> Ctx<'e, 'l> {
         }
         d.remove(key);
         shard.stats.expired_keys += 1;
-        self.effects.push(Effect::new(db, vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]));
+        self.effects.push(Effect::new(
+            db,
+            vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
+        ));
         true
     }
 
@@ -441,7 +541,9 @@ impl<'e, 'l> Ctx<'e, 'l> {
     }
 
     /// Every locked shard with its index.
-    pub fn locked_shards_indexed(&mut self) -> impl Iterator<Item = (usize, &mut Shard)> + use<'_, 'e, 'l> {
+    pub fn locked_shards_indexed(
+        &mut self,
+    ) -> impl Iterator<Item = (usize, &mut Shard)> + use<'_, 'e, 'l> {
         self.locks.guards.iter_mut().map(|(i, g)| (*i, &mut **g))
     }
 
@@ -478,13 +580,20 @@ pub mod testing {
     /// An engine on a manual clock starting at 1,000,000,000,000 ms.
     pub fn engine() -> (Engine, ManualClock) {
         let clock = ManualClock::new(1_000_000_000_000);
-        let e = Engine::new(EngineConfig::default(), Arc::new(clock.clone()), Arc::new(NullSink));
+        let e = Engine::new(
+            EngineConfig::default(),
+            Arc::new(clock.clone()),
+            Arc::new(NullSink),
+        );
         (e, clock)
     }
 
     /// Runs a command given as space-separated words (no quoting).
     pub fn run(e: &Engine, s: &mut Session, line: &str) -> (Frame, Vec<Effect>) {
-        let argv: Vec<Bytes> = line.split(' ').map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
+        let argv: Vec<Bytes> = line
+            .split(' ')
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect();
         e.run_argv(s, &argv)
     }
 

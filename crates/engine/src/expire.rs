@@ -221,8 +221,9 @@ mod tests {
     struct Recorder(Mutex<Vec<Effect>>);
 
     impl EffectSink for Recorder {
-        fn emit(&self, effects: &[Effect]) {
+        fn emit(&self, effects: &[Effect]) -> u64 {
             self.0.lock().extend_from_slice(effects);
+            0
         }
     }
 
@@ -238,7 +239,11 @@ mod tests {
     }
 
     fn sess(db: usize) -> Session {
-        Session { db, resp: 2 }
+        Session {
+            db,
+            resp: 2,
+            ticket: 0,
+        }
     }
 
     const BIG: Duration = Duration::from_secs(3600);

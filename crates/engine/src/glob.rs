@@ -17,7 +17,13 @@ fn eq(a: u8, b: u8, nocase: bool) -> bool {
     }
 }
 
-fn match_impl(mut p: &[u8], mut s: &[u8], nocase: bool, skip_longer: &mut bool, depth: u32) -> bool {
+fn match_impl(
+    mut p: &[u8],
+    mut s: &[u8],
+    nocase: bool,
+    skip_longer: &mut bool,
+    depth: u32,
+) -> bool {
     // Deep recursion only comes from many '*'; a pathological pattern just fails.
     if depth > 1000 {
         return false;

@@ -5,7 +5,12 @@ use crate::engine::Engine;
 use crate::value::Entry;
 
 /// Runs `f` on the entry under `key` in `db`, if it exists and has not expired.
-pub fn with_entry<R>(engine: &Engine, db: usize, key: &[u8], f: impl FnOnce(&Entry) -> R) -> Option<R> {
+pub fn with_entry<R>(
+    engine: &Engine,
+    db: usize,
+    key: &[u8],
+    f: impl FnOnce(&Entry) -> R,
+) -> Option<R> {
     let now = engine.now_ms();
     let mut locks = engine.lock(vec![engine.shard_of(key)]);
     let mut out = None;

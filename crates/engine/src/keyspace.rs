@@ -87,6 +87,9 @@ pub struct ShardStats {
 pub struct Shard {
     pub dbs: Vec<DbShard>,
     pub stats: ShardStats,
+    /// A point-in-time snapshot (AOF rewrite) still needs this shard's state as it
+    /// was when the snapshot began: whoever locks it next serializes it first.
+    pub snapshot_pending: bool,
 }
 
 impl Shard {
@@ -94,6 +97,7 @@ impl Shard {
         Shard {
             dbs: (0..databases).map(|_| DbShard::default()).collect(),
             stats: ShardStats::default(),
+            snapshot_pending: false,
         }
     }
 }

@@ -14,9 +14,12 @@ pub mod expire;
 pub mod glob;
 pub mod inspect;
 pub mod keyspace;
+pub mod rewrite;
 pub mod util;
 pub mod value;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::table::{resolve, table, Command, Lookup, Run, Scope};
-pub use engine::{Ctx, Effect, EffectSink, Engine, EngineConfig, Locks, NullSink, Session};
+pub use engine::{
+    Ctx, Effect, EffectSink, Engine, EngineConfig, Locks, NullSink, Session, ShardSnapshot,
+};

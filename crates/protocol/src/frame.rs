@@ -182,7 +182,11 @@ pub fn format_double(d: f64) -> String {
         return if d > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if d == 0.0 {
-        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if d.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     const P: i32 = 17;
     // Scientific form with P significant digits gives us the digits and the exponent.
@@ -241,7 +245,10 @@ mod tests {
         assert_eq!(format_double(1e20), "1e+20");
         assert_eq!(format_double(1.0e-5), "1.0000000000000001e-05");
         assert_eq!(format_double(-2.5e-3), "-0.0025000000000000001");
-        assert_eq!(format_double(123456789012345678.0), "1.2345678901234568e+17");
+        assert_eq!(
+            format_double(123456789012345678.0),
+            "1.2345678901234568e+17"
+        );
         assert_eq!(format_double(f64::INFINITY), "inf");
     }
 }

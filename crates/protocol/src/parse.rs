@@ -377,7 +377,10 @@ mod tests {
             }
         }
         let args = result.unwrap();
-        assert_eq!(args, vec![Bytes::from("SET"), Bytes::from("hello"), Bytes::new()]);
+        assert_eq!(
+            args,
+            vec![Bytes::from("SET"), Bytes::from("hello"), Bytes::new()]
+        );
         assert!(buf.is_empty());
     }
 
@@ -392,7 +395,10 @@ mod tests {
         let e = parse_all(b"*1\r\n$600000000\r\n").unwrap_err();
         assert_eq!(e.to_string(), "Protocol error: invalid bulk length");
         let e = parse_all(b"SET a \"b\n").unwrap_err();
-        assert_eq!(e.to_string(), "Protocol error: unbalanced quotes in request");
+        assert_eq!(
+            e.to_string(),
+            "Protocol error: unbalanced quotes in request"
+        );
         let big = vec![b'a'; INLINE_MAX + 10];
         let e = parse_all(&big).unwrap_err();
         assert_eq!(e, ProtocolError::TooBigInline);
@@ -402,7 +408,10 @@ mod tests {
     fn huge_declared_count_does_not_allocate() {
         let mut p = RequestParser::new();
         let mut buf = BytesMut::from(&b"*2147483647\r\n$1\r\na\r\n"[..]);
-        assert!(p.parse(&mut buf, &Limits::default(), true).unwrap().is_none());
+        assert!(p
+            .parse(&mut buf, &Limits::default(), true)
+            .unwrap()
+            .is_none());
         assert!(p.in_progress());
         let e = parse_all(b"*2147483648\r\n").unwrap_err();
         assert_eq!(e, ProtocolError::InvalidMultibulkLength);

@@ -163,7 +163,11 @@ mod tests {
             run(&e, &mut s, &format!("SET k{i} v"));
         }
         run(&e, &mut s, "PEXPIRE k0 10");
-        let mut s3 = Session { db: 3, resp: 2 };
+        let mut s3 = Session {
+            db: 3,
+            resp: 2,
+            ticket: 0,
+        };
         run(&e, &mut s3, "SET other v");
         assert_eq!(run(&e, &mut s, "DBSIZE").0, int(50));
         assert_eq!(run(&e, &mut s3, "DBSIZE").0, int(1));
@@ -182,7 +186,11 @@ mod tests {
     fn flushdb() {
         let (e, _) = engine();
         let mut s = Session::default();
-        let mut s1 = Session { db: 1, resp: 2 };
+        let mut s1 = Session {
+            db: 1,
+            resp: 2,
+            ticket: 0,
+        };
         for i in 0..20 {
             run(&e, &mut s, &format!("SET k{i} v"));
             run(&e, &mut s1, &format!("SET k{i} v"));
@@ -211,11 +219,19 @@ mod tests {
         let (e, _) = engine();
         let mut s = Session::default();
         for db in 0..16 {
-            let mut sd = Session { db, resp: 2 };
+            let mut sd = Session {
+                db,
+                resp: 2,
+                ticket: 0,
+            };
             run(&e, &mut sd, "SET k v");
             run(&e, &mut sd, "EXPIRE k 100");
         }
-        let mut s5 = Session { db: 5, resp: 2 };
+        let mut s5 = Session {
+            db: 5,
+            resp: 2,
+            ticket: 0,
+        };
         let (r, f) = run(&e, &mut s5, "FLUSHALL");
         assert_eq!(r, Frame::ok());
         assert_eq!(fx(&f), vec!["5 FLUSHALL"]);
@@ -235,7 +251,11 @@ mod tests {
     fn swapdb() {
         let (e, clock) = engine();
         let mut s0 = Session::default();
-        let mut s1 = Session { db: 1, resp: 2 };
+        let mut s1 = Session {
+            db: 1,
+            resp: 2,
+            ticket: 0,
+        };
         for i in 0..30 {
             run(&e, &mut s0, &format!("SET a{i} zero"));
         }

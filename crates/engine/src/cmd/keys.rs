@@ -651,7 +651,11 @@ mod tests {
     use std::collections::HashSet;
 
     fn sess(db: usize) -> Session {
-        Session { db, resp: 2 }
+        Session {
+            db,
+            resp: 2,
+            ticket: 0,
+        }
     }
 
     fn bulk(v: &str) -> Frame {

@@ -912,6 +912,7 @@ mod tests {
         let s = Session {
             db: eff.db,
             resp: 2,
+            ticket: 0,
         };
         let (reply, _) = b.run_argv(&s, &eff.argv);
         let Frame::Error(msg) = &reply else { return };
@@ -972,7 +973,11 @@ mod tests {
         assert_eq!(r(&e, &mut s, "set k2 v ex 10 nx"), ok());
         assert_eq!(ttl(&e, "k2"), Some(T0 + 10_000));
         // Other databases.
-        let mut s3 = Session { db: 3, resp: 2 };
+        let mut s3 = Session {
+            db: 3,
+            resp: 2,
+            ticket: 0,
+        };
         assert_eq!(f(&e, &mut s3, "SET k other"), vec!["3 SET k other"]);
         assert_eq!(r(&e, &mut s, "GET k"), bulk("v"));
         assert_eq!(r(&e, &mut s3, "GET k"), bulk("other"));
@@ -1879,7 +1884,11 @@ mod tests {
     #[test]
     fn lcs_resp3_encoding() {
         let (e, _) = engine();
-        let mut s = Session { db: 0, resp: 3 };
+        let mut s = Session {
+            db: 0,
+            resp: 3,
+            ticket: 0,
+        };
         r(&e, &mut s, "MSET a ohmytext b mynewtext");
         let rep = r(&e, &mut s, "LCS a b IDX MINMATCHLEN 4 WITHMATCHLEN");
         let mut out = bytes::BytesMut::new();
@@ -2123,6 +2132,7 @@ mod tests {
             let mut sess = Session {
                 db: db.parse().expect("db"),
                 resp: 2,
+                ticket: 0,
             };
             let (rep, fxs) = run(&a, &mut sess, cmd);
             assert!(!rep.is_error(), "{line}: {rep:?}");

@@ -4,5 +4,6 @@
 #[rustfmt::skip]
 #[allow(clippy::all)]
 pub mod facts;
+pub mod facts_extra;
 pub mod spec;
 pub mod table;

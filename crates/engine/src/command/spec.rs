@@ -18,10 +18,18 @@ pub enum BeginSearch {
 pub enum FindKeys {
     /// Keys up to `lastkey` (relative to the start; negative counts from the end),
     /// every `step` arguments; `limit` > 1 takes 1/limit of the remaining arguments.
-    Range { lastkey: i32, step: i32, limit: i32 },
+    Range {
+        lastkey: i32,
+        step: i32,
+        limit: i32,
+    },
     /// The argument at `keynumidx` (relative) says how many keys follow, starting at
     /// `firstkey` (relative), every `step`.
-    Keynum { keynumidx: i32, firstkey: i32, step: i32 },
+    Keynum {
+        keynumidx: i32,
+        firstkey: i32,
+        step: i32,
+    },
     Unknown,
 }
 
@@ -77,7 +85,11 @@ impl CommandFacts {
 /// Positions of the keys in `argv` according to `specs`, as Redis's
 /// `getKeysUsingKeySpecs` finds them. Returns `None` when a spec is `Unknown`
 /// (the caller must then treat the command as touching the whole keyspace).
-pub fn key_positions_in(specs: &[KeySpec], argv: &[bytes::Bytes], out: &mut Vec<usize>) -> Option<()> {
+pub fn key_positions_in(
+    specs: &[KeySpec],
+    argv: &[bytes::Bytes],
+    out: &mut Vec<usize>,
+) -> Option<()> {
     key_positions_with(specs, argv.len(), |i| argv.get(i).map(|b| &b[..]), out)
 }
 
@@ -127,7 +139,11 @@ fn key_positions_with<'a>(
             continue;
         }
         match spec.find {
-            FindKeys::Range { lastkey, step, limit } => {
+            FindKeys::Range {
+                lastkey,
+                step,
+                limit,
+            } => {
                 let step = step.max(1) as i64;
                 let last = if lastkey >= 0 {
                     first + lastkey as i64
@@ -143,12 +159,19 @@ fn key_positions_with<'a>(
                     i += step;
                 }
             }
-            FindKeys::Keynum { keynumidx, firstkey, step } => {
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                step,
+            } => {
                 let idx = first + keynumidx as i64;
                 if idx >= argc_i {
                     continue;
                 }
-                let n = std::str::from_utf8(arg(idx as usize)?).ok()?.parse::<i64>().ok()?;
+                let n = std::str::from_utf8(arg(idx as usize)?)
+                    .ok()?
+                    .parse::<i64>()
+                    .ok()?;
                 if n <= 0 {
                     continue;
                 }

@@ -97,7 +97,10 @@ pub struct Table {
 pub type EngineEntry = (&'static str, Scope, EngineFn);
 
 fn facts_of(name: &str) -> Option<&'static CommandFacts> {
-    FACTS.iter().find(|f| f.name == name)
+    FACTS
+        .iter()
+        .chain(super::facts_extra::EXTRA_FACTS.iter())
+        .find(|f| f.name == name)
 }
 
 /// Facts for a command Redis 7 has, implemented or not.
@@ -122,8 +125,12 @@ impl Table {
         let mut names: Vec<_> = runs.keys().copied().collect();
         names.sort_unstable();
         for name in names {
-            let Some(&(run, scope)) = runs.get(name) else { continue };
-            let Some(facts) = facts_of(name) else { continue };
+            let Some(&(run, scope)) = runs.get(name) else {
+                continue;
+            };
+            let Some(facts) = facts_of(name) else {
+                continue;
+            };
             let id = next_id;
             next_id += 1;
             let cmd: &'static Command = Box::leak(Box::new(Command {
@@ -142,7 +149,9 @@ impl Table {
         let mut containers: Vec<_> = subs.into_iter().collect();
         containers.sort_by_key(|(c, _)| *c);
         for (container, mut list) in containers {
-            let Some(facts) = facts_of(container) else { continue };
+            let Some(facts) = facts_of(container) else {
+                continue;
+            };
             list.sort_by_key(|c| c.facts.name);
             let id = next_id;
             next_id += 1;
@@ -157,7 +166,11 @@ impl Table {
         }
         let mut all: Vec<&'static Command> = by_name.values().copied().collect();
         all.sort_by_key(|c| c.facts.name);
-        Table { by_name, all, count: next_id }
+        Table {
+            by_name,
+            all,
+            count: next_id,
+        }
     }
 
     /// Number of commands and subcommands (ids are below this).
@@ -167,7 +180,9 @@ impl Table {
 
     /// Every command and subcommand.
     pub fn every(&self) -> impl Iterator<Item = &'static Command> + '_ {
-        self.all.iter().flat_map(|c| std::iter::once(*c).chain(c.subcommands.iter().copied()))
+        self.all
+            .iter()
+            .flat_map(|c| std::iter::once(*c).chain(c.subcommands.iter().copied()))
     }
 
     /// Looks a command up by name, case-insensitively.
@@ -230,10 +245,17 @@ pub fn resolve(argv: &[Bytes]) -> Lookup {
     };
     if let Run::Container = cmd.run {
         if argv.len() < 2 {
-            return Lookup::Arity(format!("ERR wrong number of arguments for '{}' command", cmd.name()));
+            return Lookup::Arity(format!(
+                "ERR wrong number of arguments for '{}' command",
+                cmd.name()
+            ));
         }
         let Some(sub) = cmd.subcommand(&argv[1]) else {
-            let want = format!("{}|{}", cmd.name(), String::from_utf8_lossy(&argv[1]).to_lowercase());
+            let want = format!(
+                "{}|{}",
+                cmd.name(),
+                String::from_utf8_lossy(&argv[1]).to_lowercase()
+            );
             if facts_of(&want).is_some() {
                 return Lookup::NotSupported(format!(
                     "ERR subcommand '{}' of '{}' is not supported by keel yet",
@@ -248,12 +270,18 @@ pub fn resolve(argv: &[Bytes]) -> Lookup {
             ));
         };
         if !sub.arity_ok(argv.len()) {
-            return Lookup::Arity(format!("ERR wrong number of arguments for '{}' command", sub.name()));
+            return Lookup::Arity(format!(
+                "ERR wrong number of arguments for '{}' command",
+                sub.name()
+            ));
         }
         return Lookup::Found(sub);
     }
     if !cmd.arity_ok(argv.len()) {
-        return Lookup::Arity(format!("ERR wrong number of arguments for '{}' command", cmd.name()));
+        return Lookup::Arity(format!(
+            "ERR wrong number of arguments for '{}' command",
+            cmd.name()
+        ));
     }
     Lookup::Found(cmd)
 }

@@ -1,0 +1,115 @@
+//! The registry of connected clients, for CLIENT LIST / KILL / INFO, and the
+//! CLIENT PAUSE state.
+
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// What CLIENT LIST shows about one connection; updated by its task.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i64,
+    pub name: String,
+    pub created_ms: u64,
+    pub last_interaction_ms: u64,
+    pub db: usize,
+    pub resp: u8,
+    pub last_cmd: String,
+    pub qbuf: usize,
+    pub omem: usize,
+    pub monitor: bool,
+    pub lib_name: String,
+    pub lib_ver: String,
+    pub no_evict: bool,
+    pub authenticated: bool,
+}
+
+/// A connected client as the registry sees it.
+pub struct ClientHandle {
+    pub info: Mutex<ClientInfo>,
+    pub killed: AtomicBool,
+    pub kill: Notify,
+    pub peer: Option<SocketAddr>,
+}
+
+impl ClientHandle {
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        self.kill.notify_one();
+    }
+}
+
+#[derive(Default)]
+pub struct Registry {
+    pub clients: Mutex<BTreeMap<u64, Arc<ClientHandle>>>,
+    next_id: AtomicU64,
+}
+
+impl Registry {
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub fn add(&self, h: Arc<ClientHandle>) {
+        let id = h.info.lock().id;
+        self.clients.lock().insert(id, h);
+    }
+
+    pub fn remove(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn snapshot(&self) -> Vec<Arc<ClientHandle>> {
+        self.clients.lock().values().cloned().collect()
+    }
+}
+
+/// CLIENT PAUSE state.
+#[derive(Default)]
+pub struct Pause {
+    state: Mutex<Option<(u64, bool)>>, // (until ms, all commands?)
+    pub unpaused: Notify,
+}
+
+impl Pause {
+    pub fn pause(&self, until_ms: u64, all: bool) {
+        let mut s = self.state.lock();
+        // A later pause extends; a stricter mode wins, as Redis does.
+        *s = Some(match *s {
+            Some((u, a)) => (u.max(until_ms), a || all),
+            None => (until_ms, all),
+        });
+    }
+
+    pub fn unpause(&self) {
+        *self.state.lock() = None;
+        self.unpaused.notify_waiters();
+    }
+
+    /// If a command (write or not) must wait now, until when.
+    pub fn blocks(&self, is_write: bool, now_ms: u64) -> Option<u64> {
+        let mut s = self.state.lock();
+        match *s {
+            Some((until, _)) if until <= now_ms => {
+                *s = None;
+                None
+            }
+            Some((until, all)) if all || is_write => Some(until),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,466 @@
+//! One client connection: read, parse every complete request in the buffer,
+//! execute each, encode the replies, and write them back with one write per batch.
+//!
+//! The connection owns its per-client state (selected database, protocol version,
+//! authentication, name, reply mode). Protocol errors get Redis's `-ERR Protocol
+//! error: ...` reply and close this connection only.
+
+use crate::clients::{ClientHandle, ClientInfo};
+use crate::server::Server;
+use crate::warning;
+use bytes::{Bytes, BytesMut};
+use keel_engine::{Command, Lookup, Run, Session};
+use keel_protocol::{Frame, Limits, RequestParser};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+/// CLIENT REPLY mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+}
+
+/// What happens to the connection after a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum After {
+    Continue,
+    /// Write pending replies, then close (QUIT, protocol error).
+    Close,
+}
+
+pub struct Conn {
+    pub server: Arc<Server>,
+    pub id: u64,
+    pub session: Session,
+    pub authenticated: bool,
+    pub name: Bytes,
+    pub reply_mode: ReplyMode,
+    pub skip_next: bool,
+    pub handle: Arc<ClientHandle>,
+    pub peer: String,
+    pub local: String,
+    pub after: After,
+    /// Lines for this client from MONITOR or the effects feed.
+    pub feed_rx: Option<mpsc::UnboundedReceiver<Bytes>>,
+    pub created: Instant,
+    pub lib_name: String,
+    pub lib_ver: String,
+    pub no_evict: bool,
+    pub last_cmd: &'static str,
+}
+
+pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
+    server
+        .stats
+        .connections_received
+        .fetch_add(1, Ordering::Relaxed);
+    let mut stream = stream;
+    let maxclients = server.hot.maxclients.load(Ordering::Relaxed) as usize;
+    if server.clients.len() >= maxclients {
+        server
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
+        return;
+    }
+    let protected = {
+        let c = server.config.read();
+        c.get_bool("protected-mode") && c.get_str("requirepass").is_empty()
+    };
+    if protected && !peer.ip().is_loopback() && !all_binds_local(&server) {
+        let _ = stream.write_all(PROTECTED_MSG.as_bytes()).await;
+        server
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    let keepalive = server.config.read().get_i64("tcp-keepalive");
+    if keepalive > 0 {
+        let sock = socket2::SockRef::from(&stream);
+        let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive as u64));
+        let _ = sock.set_tcp_keepalive(&ka);
+    }
+    let id = server.clients.next_id();
+    let local = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let now_ms = server.engine.now_ms();
+    let authenticated = server.hot.requirepass.read().is_empty();
+    let fd = {
+        use std::os::fd::AsRawFd;
+        stream.as_raw_fd() as i64
+    };
+    let handle = Arc::new(ClientHandle {
+        info: parking_lot::Mutex::new(ClientInfo {
+            id,
+            addr: peer.to_string(),
+            laddr: local.clone(),
+            fd,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            resp: 2,
+            authenticated,
+            ..Default::default()
+        }),
+        killed: Default::default(),
+        kill: Default::default(),
+        peer: Some(peer),
+    });
+    server.clients.add(handle.clone());
+    let mut conn = Conn {
+        server: server.clone(),
+        id,
+        session: Session::default(),
+        authenticated,
+        name: Bytes::new(),
+        reply_mode: ReplyMode::On,
+        skip_next: false,
+        handle,
+        peer: peer.to_string(),
+        local,
+        after: After::Continue,
+        feed_rx: None,
+        created: Instant::now(),
+        lib_name: String::new(),
+        lib_ver: String::new(),
+        no_evict: false,
+        last_cmd: "NULL",
+    };
+    conn.serve(stream).await;
+    conn.leave_feeds();
+    server.clients.remove(id);
+}
+
+const PROTECTED_MSG: &str = "-DENIED keel is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to keel you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to keel from the same host the server is running, however MAKE SURE keel is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the keel configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+fn all_binds_local(server: &Server) -> bool {
+    // Protected mode only matters when keel listens beyond loopback without a
+    // password; with an explicit non-wildcard bind Redis also lets clients in.
+    server
+        .config
+        .read()
+        .bind_addrs()
+        .iter()
+        .all(|b| !matches!(b.trim_start_matches('-'), "*" | "::*" | "0.0.0.0" | "::"))
+}
+
+impl Conn {
+    async fn serve(&mut self, mut stream: TcpStream) {
+        let mut rbuf = BytesMut::with_capacity(16 * 1024);
+        let mut wbuf = BytesMut::with_capacity(16 * 1024);
+        let mut parser = RequestParser::new();
+        let (mut rd, mut wr) = stream.split();
+        loop {
+            if self.handle.killed.load(Ordering::Relaxed) {
+                break;
+            }
+            // Grow the buffer toward a pending large argument gradually, so a
+            // declared length alone never allocates memory the client did not send.
+            let want = parser.wanted().unwrap_or(0).saturating_sub(rbuf.len());
+            let step = want.min(rbuf.len().max(16 * 1024) * 2).max(16 * 1024);
+            if rbuf.capacity() - rbuf.len() < step / 2 {
+                rbuf.reserve(step);
+            }
+            let timeout_s = self.server.hot.timeout_s.load(Ordering::Relaxed);
+            let idle_enabled = timeout_s > 0 && self.feed_rx.is_none();
+            let idle = async {
+                if idle_enabled {
+                    tokio::time::sleep(Duration::from_secs(timeout_s)).await
+                } else {
+                    std::future::pending::<()>().await
+                }
+            };
+            let feed = async {
+                match self.feed_rx.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                r = rd.read_buf(&mut rbuf) => {
+                    match r {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            self.server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                        }
+                    }
+                }
+                _ = self.handle.kill.notified() => break,
+                line = feed => {
+                    match line {
+                        Some(l) => {
+                            wbuf.extend_from_slice(&l);
+                            // Drain whatever else is queued into the same write.
+                            if let Some(rx) = self.feed_rx.as_mut() {
+                                while let Ok(l) = rx.try_recv() {
+                                    wbuf.extend_from_slice(&l);
+                                    if wbuf.len() > 1 << 20 { break; }
+                                }
+                            }
+                        }
+                        None => self.feed_rx = None,
+                    }
+                }
+                _ = idle => {
+                    crate::verbose!("Closing idle client");
+                    break;
+                }
+            }
+            let limit = self.server.hot.query_buffer_limit.load(Ordering::Relaxed) as usize;
+            if rbuf.len() > limit {
+                warning!(
+                    "Closing client that reached max query buffer length: id={} addr={} qbuf={}",
+                    self.id,
+                    self.peer,
+                    rbuf.len()
+                );
+                self.server
+                    .stats
+                    .client_query_buffer_limit_disconnections
+                    .fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+            let limits = Limits {
+                max_bulk_len: self.server.hot.proto_max_bulk_len.load(Ordering::Relaxed),
+                ..Limits::default()
+            };
+            let mut commands = 0u64;
+            loop {
+                match parser.parse(&mut rbuf, &limits, self.authenticated) {
+                    Ok(Some(argv)) => {
+                        commands += 1;
+                        let reply = self.execute(argv).await;
+                        self.write_reply(reply, &mut wbuf);
+                        if self.after == After::Close {
+                            break;
+                        }
+                        // Keep memory bounded for huge pipelines: flush as we go.
+                        if wbuf.len() > 64 * 1024 && self.flush(&mut wr, &mut wbuf).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let msg = e.to_string();
+                        crate::verbose!(
+                            "Protocol error ({}) from client: id={} addr={}",
+                            msg,
+                            self.id,
+                            self.peer
+                        );
+                        self.server.count_error(b"ERR");
+                        Frame::error(format!("ERR {msg}")).encode(self.session.resp, &mut wbuf);
+                        self.after = After::Close;
+                        break;
+                    }
+                }
+            }
+            if commands > 0 {
+                let mut info = self.handle.info.lock();
+                info.last_interaction_ms = self.server.engine.now_ms();
+                info.qbuf = rbuf.len();
+                info.db = self.session.db;
+                info.resp = self.session.resp;
+                info.last_cmd = self.last_cmd.to_string();
+            }
+            if self.flush(&mut wr, &mut wbuf).await.is_err() || self.after == After::Close {
+                break;
+            }
+            // Return memory after a large request.
+            if rbuf.is_empty() && rbuf.capacity() > 1 << 20 {
+                rbuf = BytesMut::with_capacity(16 * 1024);
+            }
+        }
+        let _ = wr.shutdown().await;
+    }
+
+    async fn flush(
+        &self,
+        wr: &mut tokio::net::tcp::WriteHalf<'_>,
+        wbuf: &mut BytesMut,
+    ) -> std::io::Result<()> {
+        if wbuf.is_empty() {
+            return Ok(());
+        }
+        wr.write_all(wbuf).await?;
+        self.server
+            .stats
+            .net_output_bytes
+            .fetch_add(wbuf.len() as u64, Ordering::Relaxed);
+        wbuf.clear();
+        if wbuf.capacity() > 1 << 20 {
+            *wbuf = BytesMut::with_capacity(16 * 1024);
+        }
+        Ok(())
+    }
+
+    fn write_reply(&mut self, reply: Option<Frame>, wbuf: &mut BytesMut) {
+        let Some(reply) = reply else { return };
+        if self.skip_next {
+            self.skip_next = false;
+            return;
+        }
+        if self.reply_mode == ReplyMode::On {
+            reply.encode(self.session.resp, wbuf);
+        }
+    }
+
+    fn leave_feeds(&mut self) {
+        if self.feed_rx.take().is_some() {
+            let feeds = &self.server.feeds;
+            let mut m = feeds.monitors.lock();
+            m.retain(|(id, _)| *id != self.id);
+            feeds.monitor_count.store(m.len(), Ordering::Relaxed);
+            drop(m);
+            let mut e = feeds.effects.lock();
+            e.retain(|(id, _)| *id != self.id);
+            feeds.effects_count.store(e.len(), Ordering::Relaxed);
+        }
+    }
+
+    /// Runs one request. `None` means no reply at all.
+    pub async fn execute(&mut self, argv: Vec<Bytes>) -> Option<Frame> {
+        let server = self.server.clone();
+        let cmd: &'static Command = match keel_engine::resolve(&argv) {
+            Lookup::Found(c) => c,
+            Lookup::Unknown(e)
+            | Lookup::NotSupported(e)
+            | Lookup::UnknownSub(e)
+            | Lookup::Arity(e) => {
+                if !self.authenticated {
+                    server.count_error(b"NOAUTH");
+                    return Some(Frame::error("NOAUTH Authentication required."));
+                }
+                server.count_error(e.as_bytes());
+                if let Some(c) = keel_engine::table().get(&argv[0]) {
+                    server.cmdstats[c.id]
+                        .rejected
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                return Some(Frame::error(e));
+            }
+        };
+        let stat = &server.cmdstats[cmd.id];
+        if !self.authenticated && !cmd.facts.has_flag("no_auth") && cmd.name() != "quit" {
+            stat.rejected.fetch_add(1, Ordering::Relaxed);
+            server.count_error(b"NOAUTH");
+            return Some(Frame::error("NOAUTH Authentication required."));
+        }
+        if self.feed_rx.is_some()
+            && self.session.resp < 3
+            && !matches!(cmd.name(), "quit" | "reset" | "ping")
+        {
+            // A MONITOR client may only leave.
+            return None;
+        }
+        if server.engine.is_loading() && !cmd.facts.has_flag("loading") {
+            stat.rejected.fetch_add(1, Ordering::Relaxed);
+            server.count_error(b"LOADING");
+            return Some(Frame::error(
+                "LOADING Redis is loading the dataset in memory",
+            ));
+        }
+        // CLIENT PAUSE: writes (or everything) wait until the pause ends.
+        loop {
+            let now = server.engine.now_ms();
+            let Some(until) = server
+                .pause
+                .blocks(cmd.is_write() || cmd.facts.has_flag("may_replicate"), now)
+            else {
+                break;
+            };
+            if cmd.name() == "client|unpause" {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(until.saturating_sub(now).min(100))) => {}
+                _ = server.pause.unpaused.notified() => {}
+            }
+        }
+        self.last_cmd = cmd.name();
+        let start = Instant::now();
+        let reply = match cmd.run {
+            Run::Engine(_) => Some(server.engine.execute(&mut self.session, cmd, &argv)),
+            Run::Server => crate::commands::run(self, cmd, &argv).await,
+            Run::Container => Some(Frame::error("ERR unknown subcommand")),
+        };
+        let dur = start.elapsed();
+        let us = dur.as_micros() as u64;
+        server
+            .stats
+            .commands_processed
+            .fetch_add(1, Ordering::Relaxed);
+        stat.calls.fetch_add(1, Ordering::Relaxed);
+        stat.usec.fetch_add(us, Ordering::Relaxed);
+        if let Some(Frame::Error(e)) = &reply {
+            stat.failed.fetch_add(1, Ordering::Relaxed);
+            server.count_error(e);
+        }
+        self.after_call(cmd, &argv, us);
+        reply
+    }
+
+    /// Slow log, latency monitor and MONITOR feed.
+    fn after_call(&self, cmd: &'static Command, argv: &[Bytes], us: u64) {
+        let server = &self.server;
+        let slower = server.hot.slowlog_slower_than.load(Ordering::Relaxed);
+        if slower >= 0 && us >= slower as u64 && !cmd.facts.has_flag("skip_slowlog") {
+            let max = server.hot.slowlog_max_len.load(Ordering::Relaxed) as usize;
+            server.slowlog.lock().push(
+                crate::slowlog::SlowEntry {
+                    id: 0,
+                    time: server.engine.now_ms() / 1000,
+                    duration_us: us,
+                    argv: argv.to_vec(),
+                    addr: self.peer.clone(),
+                    name: String::from_utf8_lossy(&self.name).into_owned(),
+                },
+                max,
+            );
+        }
+        let threshold = server.hot.latency_threshold_ms.load(Ordering::Relaxed);
+        if threshold > 0 && us / 1000 >= threshold {
+            let event = if cmd.facts.has_flag("fast") {
+                "fast-command"
+            } else {
+                "command"
+            };
+            server
+                .latency
+                .lock()
+                .add(event, server.engine.now_ms() / 1000, us / 1000);
+        }
+        if server.feeds.monitor_count.load(Ordering::Relaxed) > 0
+            && !cmd.facts.has_flag("skip_monitor")
+            && !cmd.facts.has_flag("admin")
+        {
+            let now_us = server.engine.clock().now_us();
+            let mut line = format!(
+                "+{}.{:06} [{} {}]",
+                now_us / 1_000_000,
+                now_us % 1_000_000,
+                self.session.db,
+                self.peer
+            )
+            .into_bytes();
+            for a in argv {
+                line.push(b' ');
+                crate::commands::quote_into(&mut line, a);
+            }
+            line.extend_from_slice(b"\r\n");
+            server.feeds.send_monitor(Bytes::from(line));
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! keel-server: everything that touches sockets, configuration and the process.
+//! Connections (`conn`) turn bytes into argument vectors with `keel_protocol`, run
+//! them through the engine's command table (engine commands) or `commands` (server
+//! commands), and write the encoded replies back. `config` parses redis.conf-style
+//! files and options; `info` renders INFO; `server` owns the listeners, the shared
+//! state, the cron thread and shutdown.
+
+pub mod clients;
+pub mod commands;
+pub mod config;
+pub mod conn;
+pub mod info;
+pub mod log;
+pub mod server;
+pub mod slowlog;
+pub mod summaries;
