@@ -631,3 +631,16 @@ impl Locks<'_> {
         }
     }
 }
+
+impl Engine {
+    /// Empties every database without emitting effects (DEBUG LOADAOF reloads the
+    /// dataset from the log right after).
+    pub fn clear_all(&self) {
+        let mut locks = self.lock_all();
+        for (_, g) in locks.guards.iter_mut() {
+            for d in g.dbs.iter_mut() {
+                d.clear();
+            }
+        }
+    }
+}

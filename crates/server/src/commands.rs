@@ -410,6 +410,11 @@ pub async fn run(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Opti
             Frame::ok()
         }
         "debug" => return debug(conn, argv).await,
+        "bgrewriteaof" => match crate::aof::start_rewrite(&server) {
+            Ok(()) => Frame::simple("Background append only file rewriting started"),
+            Err(e) => Frame::error(e),
+        },
+        "waitaof" => return Some(waitaof(conn, argv).await),
         "shutdown" => return shutdown(conn, argv),
         other => Frame::error(format!(
             "ERR '{other}' is declared as a server command but keel has no implementation"
@@ -1032,10 +1037,14 @@ async fn debug(conn: &mut Conn, argv: &[Bytes]) -> Option<Frame> {
             }
             Frame::ok()
         }
-        "reload" | "loadaof" => Frame::error(format!(
-            "ERR DEBUG {} needs the append-only file, which this keel build does not have yet",
-            sub.to_uppercase()
-        )),
+        "reload" | "loadaof" if argv.len() == 2 => {
+            let s = server.clone();
+            match tokio::task::spawn_blocking(move || crate::aof::reload(&s)).await {
+                Ok(Ok(())) => Frame::ok(),
+                Ok(Err(e)) => Frame::error(e),
+                Err(e) => Frame::error(format!("ERR reload failed: {e}")),
+            }
+        }
         "help" => help(&[
             "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "DIGEST",
@@ -1061,6 +1070,59 @@ async fn debug(conn: &mut Conn, argv: &[Bytes]) -> Option<Frame> {
         )),
     };
     Some(r)
+}
+
+/// WAITAOF numlocal numreplicas timeout: waits until this client's writes are
+/// fsynced locally (keel has no replicas: numreplicas > 0 waits for the timeout).
+async fn waitaof(conn: &mut Conn, argv: &[Bytes]) -> Frame {
+    let server = conn.server.clone();
+    let (Ok(numlocal), Ok(numreplicas)) = (parse_int(&argv[1]), parse_int(&argv[2])) else {
+        return Frame::error(ERR_NOT_INT);
+    };
+    let timeout = match parse_int(&argv[3]) {
+        Ok(t) if t >= 0 => t as u64,
+        Ok(_) => return Frame::error("ERR timeout is negative"),
+        Err(_) => return Frame::error("ERR timeout is not an integer or out of range"),
+    };
+    if numlocal < 0 || numreplicas < 0 {
+        return Frame::error(ERR_NOT_INT);
+    }
+    let Some(w) = server.persistence.writer() else {
+        if numlocal > 0 {
+            return Frame::error(
+                "ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.",
+            );
+        }
+        return Frame::Array(vec![Frame::Integer(0), Frame::Integer(0)]);
+    };
+    let ticket = conn.session.ticket;
+    let deadline =
+        (timeout > 0).then(|| std::time::Instant::now() + Duration::from_millis(timeout));
+    let mut local = (w.status.durable_ticket.load(Ordering::Acquire) >= ticket) as i64;
+    if local == 0 && numlocal > 0 {
+        // Ask for the fsync now rather than waiting for the next second.
+        let w2 = w.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || w2.flush_and_sync(Duration::from_secs(5))).await;
+        local = (w.status.durable_ticket.load(Ordering::Acquire) >= ticket) as i64;
+    }
+    if numreplicas > 0 || local < numlocal {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d.into()).await,
+            None if local < numlocal => {
+                // Block until durable (the fsync thread publishes progress).
+                let mut rx = w.durable_rx();
+                while *rx.borrow_and_update() < ticket {
+                    if rx.changed().await.is_err() {
+                        break;
+                    }
+                }
+            }
+            None => {}
+        }
+        local = (w.status.durable_ticket.load(Ordering::Acquire) >= ticket) as i64;
+    }
+    Frame::Array(vec![Frame::Integer(local), Frame::Integer(0)])
 }
 
 fn shutdown(conn: &mut Conn, argv: &[Bytes]) -> Option<Frame> {

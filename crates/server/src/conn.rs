@@ -53,6 +53,8 @@ pub struct Conn {
     pub lib_ver: String,
     pub no_evict: bool,
     pub last_cmd: &'static str,
+    /// Highest durability ticket this connection has already waited for.
+    pub acked_ticket: u64,
 }
 
 pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
@@ -137,6 +139,7 @@ pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
         lib_ver: String::new(),
         no_evict: false,
         last_cmd: "NULL",
+        acked_ticket: 0,
     };
     conn.serve(stream).await;
     conn.leave_feeds();
@@ -247,8 +250,11 @@ impl Conn {
                             break;
                         }
                         // Keep memory bounded for huge pipelines: flush as we go.
-                        if wbuf.len() > 64 * 1024 && self.flush(&mut wr, &mut wbuf).await.is_err() {
-                            return;
+                        if wbuf.len() > 64 * 1024 {
+                            self.wait_durable().await;
+                            if self.flush(&mut wr, &mut wbuf).await.is_err() {
+                                return;
+                            }
                         }
                     }
                     Ok(None) => break,
@@ -275,6 +281,7 @@ impl Conn {
                 info.resp = self.session.resp;
                 info.last_cmd = self.last_cmd.to_string();
             }
+            self.wait_durable().await;
             if self.flush(&mut wr, &mut wbuf).await.is_err() || self.after == After::Close {
                 break;
             }
@@ -284,6 +291,33 @@ impl Conn {
             }
         }
         let _ = wr.shutdown().await;
+    }
+
+    /// Under `appendfsync always`, holds this client's replies until the effects of
+    /// its writes are on disk. Many clients wait on the same fsync (group commit);
+    /// clients without pending writes never wait.
+    async fn wait_durable(&mut self) {
+        let ticket = self.session.ticket;
+        if ticket <= self.acked_ticket {
+            return;
+        }
+        self.acked_ticket = ticket;
+        let Some(w) = self.server.persistence.writer() else {
+            return;
+        };
+        if w.policy() != keel_persistence::writer::FsyncPolicy::Always {
+            return;
+        }
+        let mut rx = w.durable_rx();
+        loop {
+            if *rx.borrow_and_update() >= ticket || self.handle.killed.load(Ordering::Relaxed) {
+                return;
+            }
+            tokio::select! {
+                r = rx.changed() => if r.is_err() { return },
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
     }
 
     async fn flush(
@@ -371,6 +405,15 @@ impl Conn {
             return Some(Frame::error(
                 "LOADING Redis is loading the dataset in memory",
             ));
+        }
+        if cmd.is_write() {
+            if let Some(e) = server.persistence.writer().and_then(|w| w.write_error()) {
+                stat.rejected.fetch_add(1, Ordering::Relaxed);
+                server.count_error(b"MISCONF");
+                return Some(Frame::error(format!(
+                    "MISCONF Errors writing to the AOF file: {e}"
+                )));
+            }
         }
         // CLIENT PAUSE: writes (or everything) wait until the pause ends.
         loop {

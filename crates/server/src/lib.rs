@@ -5,6 +5,7 @@
 //! files and options; `info` renders INFO; `server` owns the listeners, the shared
 //! state, the cron thread and shutdown.
 
+pub mod aof;
 pub mod clients;
 pub mod commands;
 pub mod config;

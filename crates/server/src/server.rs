@@ -72,15 +72,25 @@ impl Feeds {
     }
 }
 
-/// The effect sink of a running server: fans effects out to effect-feed clients
-/// (and, with persistence, to the AOF).
+/// The effect sink of a running server: appends effects to the AOF and fans them
+/// out to effect-feed clients.
 pub struct ServerSink {
     pub feeds: Arc<Feeds>,
+    pub aof: RwLock<Option<Arc<keel_persistence::writer::AofWriter>>>,
+}
+
+impl ServerSink {
+    pub fn set_aof(&self, w: Option<Arc<keel_persistence::writer::AofWriter>>) {
+        *self.aof.write() = w;
+    }
 }
 
 impl EffectSink for ServerSink {
     fn emit(&self, effects: &[Effect]) -> u64 {
-        let ticket = 0;
+        let ticket = match self.aof.read().as_ref() {
+            Some(w) => w.append(effects),
+            None => 0,
+        };
         if self.feeds.effects_count.load(Ordering::Relaxed) == 0 {
             return ticket;
         }
@@ -106,6 +116,8 @@ impl EffectSink for ServerSink {
 
 pub struct Server {
     pub engine: Arc<Engine>,
+    pub sink: Arc<ServerSink>,
+    pub persistence: crate::aof::Persistence,
     pub config: RwLock<Config>,
     pub clients: Registry,
     pub pause: Pause,
@@ -136,6 +148,7 @@ impl Server {
         let feeds = Arc::new(Feeds::default());
         let sink = Arc::new(ServerSink {
             feeds: feeds.clone(),
+            aof: RwLock::new(None),
         });
         let databases = config.get_i64("databases").clamp(1, 1 << 20) as usize;
         let engine = Arc::new(Engine::new(
@@ -144,7 +157,7 @@ impl Server {
                 ..Default::default()
             },
             Arc::new(SystemClock),
-            sink,
+            sink.clone(),
         ));
         let now_ms = engine.now_ms();
         let hot = Hot {
@@ -165,6 +178,8 @@ impl Server {
         let count = keel_engine::table().count();
         Arc::new(Server {
             engine,
+            sink,
+            persistence: Default::default(),
             config: RwLock::new(config),
             clients: Registry::default(),
             pause: Pause::default(),
@@ -303,6 +318,7 @@ fn cron(server: Arc<Server>) {
         let t = Instant::now();
         keel_engine::expire::active_expire_cycle(&server.engine, budget);
         server.sample();
+        crate::aof::cron(&server);
         server.note_memory(crate::info::allocator_stats().0);
         let spent = t.elapsed();
         server
@@ -377,6 +393,23 @@ async fn serve(server: Arc<Server>, threads: usize) -> i32 {
         warning!("Can't chdir to '{}': {}", dir, e);
         return 1;
     }
+    keel_persistence::log::set_logger(|warn, msg| {
+        crate::log::log(
+            if warn {
+                crate::log::Level::Warning
+            } else {
+                crate::log::Level::Notice
+            },
+            msg,
+        )
+    });
+    let aof_on = match crate::aof::check_startup(&server) {
+        Ok(on) => on,
+        Err(msg) => {
+            warning!("{}", msg);
+            return 1;
+        }
+    };
     let mut listeners = Vec::new();
     if port > 0 {
         for b in &binds {
@@ -435,6 +468,18 @@ async fn serve(server: Arc<Server>, threads: usize) -> i32 {
         tokio::spawn(async move { accept_loop(s, l).await });
     }
     notice!("Ready to accept connections tcp");
+    if aof_on {
+        let s = server.clone();
+        if let Err(e) = std::thread::Builder::new()
+            .name("keel-load".into())
+            .spawn(move || crate::aof::load_and_start(s))
+        {
+            warning!("Failed to start loading: {}", e);
+            return 1;
+        }
+    } else {
+        warning!("appendonly is off: this server keeps its data in memory only.");
+    }
 
     let sig = server.clone();
     tokio::spawn(async move {
@@ -460,6 +505,7 @@ async fn serve(server: Arc<Server>, threads: usize) -> i32 {
         }
     }
     warning!("User requested shutdown...");
+    crate::aof::shutdown(&server);
     for c in server.clients.snapshot() {
         c.kill();
     }

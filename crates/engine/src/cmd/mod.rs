@@ -64,4 +64,6 @@ pub static SERVER_COMMANDS: &[&str] = &[
     "latency|help",
     "monitor",
     "shutdown",
+    "bgrewriteaof",
+    "waitaof",
 ];

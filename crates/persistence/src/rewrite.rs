@@ -1,0 +1,284 @@
+//! AOF rewrite without fork and without doubling memory.
+//!
+//! 1. A new empty incremental file N+1 is created and the manifest is rewritten to
+//!    list it after the current files (a crash from here on loads everything).
+//! 2. With every shard locked for an instant, the writer is told to send every
+//!    later record to file N+1, and every shard is marked *pending*
+//!    ([`Engine::begin_snapshot`]).
+//! 3. Each shard's state as of that instant is serialized into the new base by
+//!    whoever locks it first: the rewrite thread walking the shards, or a command
+//!    about to change it (which serializes the shard before it runs). So the base
+//!    is a point-in-time image while clients keep reading and writing, and the
+//!    extra memory is one shard's serialization buffer at a time.
+//! 4. The base is fsynced and renamed into place, the manifest is swapped to the
+//!    new base + file N+1 (temp file, fsync, rename, directory fsync), and only then
+//!    are the old files deleted.
+
+use crate::format::{encode_command, encode_select, BatchWriter};
+use crate::manifest::{self, FileEntry, FileKind, Manifest};
+use crate::writer::{load_manifest, now_ms, AofWriter, Switch};
+use bytes::Bytes;
+use keel_engine::keyspace::Shard;
+use keel_engine::{Engine, ShardSnapshot};
+use parking_lot::{Condvar, Mutex};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Progress and outcome of rewrites, for INFO persistence.
+#[derive(Default)]
+pub struct RewriteStats {
+    pub in_progress: std::sync::atomic::AtomicBool,
+    pub started_ms: AtomicU64,
+    pub last_duration_ms: std::sync::atomic::AtomicI64,
+    pub last_ok: std::sync::atomic::AtomicBool,
+    pub rewrites: AtomicU64,
+    pub consecutive_failures: AtomicU64,
+    pub last_success_ms: AtomicU64,
+    pub keys_done: AtomicU64,
+    pub shards_done: AtomicU64,
+    pub base_bytes: AtomicU64,
+    /// Largest serialization buffer held at once (the rewrite's extra memory).
+    pub peak_buffer: AtomicU64,
+}
+
+/// Serializes shards into the new base file.
+struct BaseSink {
+    out: Mutex<BaseOut>,
+    stats: Arc<RewriteStats>,
+}
+
+struct BaseOut {
+    file: BufWriter<File>,
+    batches: BatchWriter,
+    error: Option<String>,
+}
+
+/// Flush a batch (with its annotation) once it holds this many bytes.
+const BATCH_BYTES: usize = 256 * 1024;
+
+impl ShardSnapshot for BaseSink {
+    fn take(&self, _shard_index: usize, shard: &Shard) {
+        let mut buf: Vec<u8> = Vec::new();
+        let mut o = self.out.lock();
+        let mut keys = 0u64;
+        for (db, part) in shard.dbs.iter().enumerate() {
+            if part.map.is_empty() {
+                continue;
+            }
+            encode_select(&mut buf, db);
+            for (key, entry) in part.map.iter() {
+                keel_engine::rewrite::entry_commands(key, entry, &mut |argv: &[Bytes]| {
+                    encode_command(&mut buf, argv);
+                });
+                keys += 1;
+                if buf.len() >= BATCH_BYTES {
+                    self.flush(&mut o, &mut buf);
+                }
+            }
+        }
+        self.flush(&mut o, &mut buf);
+        self.stats.keys_done.fetch_add(keys, Ordering::Relaxed);
+        self.stats.shards_done.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl BaseSink {
+    fn flush(&self, o: &mut BaseOut, buf: &mut Vec<u8>) {
+        if buf.is_empty() {
+            return;
+        }
+        self.stats
+            .peak_buffer
+            .fetch_max(buf.len() as u64, Ordering::Relaxed);
+        o.batches.raw(buf);
+        buf.clear();
+        o.batches.seal(now_ms());
+        let sealed = o.batches.take_sealed();
+        self.stats
+            .base_bytes
+            .fetch_add(sealed.len() as u64, Ordering::Relaxed);
+        if o.error.is_none() {
+            if let Err(e) = o.file.write_all(&sealed) {
+                o.error = Some(e.to_string());
+            }
+        }
+    }
+}
+
+fn temp_base_name(pid: u32) -> String {
+    format!("temp-rewriteaof-bg-{pid}.aof")
+}
+
+/// Removes temporary files a crashed rewrite left behind.
+pub fn clean_temp_files(dir: &Path) {
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("temp-rewriteaof-")
+                || name.starts_with("temp-") && name.ends_with(".manifest")
+            {
+                crate::log::notice(&format!("Removing leftover temporary AOF file {name}"));
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// Rewrites the log of `writer` from the live `engine`. Blocks the calling thread
+/// (run it on a background thread) while clients keep being served.
+pub fn rewrite(
+    engine: &Engine,
+    writer: &Arc<AofWriter>,
+    stats: &Arc<RewriteStats>,
+) -> Result<(), String> {
+    let _m = writer.maintenance.lock();
+    stats.in_progress.store(true, Ordering::SeqCst);
+    stats.started_ms.store(now_ms(), Ordering::Relaxed);
+    stats.keys_done.store(0, Ordering::Relaxed);
+    stats.shards_done.store(0, Ordering::Relaxed);
+    stats.base_bytes.store(0, Ordering::Relaxed);
+    let t = Instant::now();
+    let r = rewrite_inner(engine, writer, stats);
+    stats.in_progress.store(false, Ordering::SeqCst);
+    stats
+        .last_duration_ms
+        .store(t.elapsed().as_millis() as i64, Ordering::Relaxed);
+    match &r {
+        Ok(()) => {
+            stats.last_ok.store(true, Ordering::Relaxed);
+            stats.rewrites.fetch_add(1, Ordering::Relaxed);
+            stats.consecutive_failures.store(0, Ordering::Relaxed);
+            stats.last_success_ms.store(now_ms(), Ordering::Relaxed);
+        }
+        Err(e) => {
+            stats.last_ok.store(false, Ordering::Relaxed);
+            stats.consecutive_failures.fetch_add(1, Ordering::Relaxed);
+            crate::log::warning(&format!("Background AOF rewrite failed: {e}"));
+        }
+    }
+    r
+}
+
+fn rewrite_inner(
+    engine: &Engine,
+    writer: &Arc<AofWriter>,
+    stats: &Arc<RewriteStats>,
+) -> Result<(), String> {
+    let dir: PathBuf = writer.dir.clone();
+    let afn = writer.appendfilename.clone();
+    let mname = manifest::manifest_name(&afn);
+    let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
+    let old = load_manifest(&dir, &mname).map_err(|e| io("reading the manifest", e))?;
+    let seq = next_seq(&old);
+    // 1. The next incremental file, listed in the manifest before anything goes to it.
+    let incr = FileEntry {
+        name: manifest::incr_name(&afn, seq),
+        seq,
+        kind: FileKind::Incr,
+    };
+    let incr_file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(&incr.name))
+        .map_err(|e| io("creating the new incremental file", e))?;
+    incr_file
+        .sync_all()
+        .map_err(|e| io("syncing the new incremental file", e))?;
+    let mut during = old.clone();
+    during.incrs.push(incr.clone());
+    during
+        .write_atomic(&dir, &mname)
+        .map_err(|e| io("writing the manifest", e))?;
+
+    // 2. The switch point, and the snapshot.
+    let temp = dir.join(temp_base_name(std::process::id()));
+    let base_file = File::create(&temp).map_err(|e| io("creating the temporary base", e))?;
+    let sink = Arc::new(BaseSink {
+        out: Mutex::new(BaseOut {
+            file: BufWriter::with_capacity(1 << 20, base_file),
+            batches: BatchWriter::new(1),
+            error: None,
+        }),
+        stats: stats.clone(),
+    });
+    let done = Arc::new((Mutex::new(false), Condvar::new()));
+    let sw = Switch {
+        incr: incr_file,
+        name: incr.name.clone(),
+        done: done.clone(),
+    };
+    engine.begin_snapshot(sink.clone(), || writer.request_switch(sw));
+    // 3. Walk every shard; commands may have taken some already.
+    engine.snapshot_all();
+    {
+        let (lock, cv) = &*done;
+        let mut d = lock.lock();
+        while !*d {
+            cv.wait_for(&mut d, std::time::Duration::from_millis(100));
+        }
+    }
+    let mut out = sink.out.lock();
+    if let Some(e) = out.error.take() {
+        drop(out);
+        let _ = std::fs::remove_file(&temp);
+        return Err(format!("writing the base: {e}"));
+    }
+    let flushed = out.file.flush().and_then(|_| out.file.get_ref().sync_all());
+    drop(out);
+    if let Err(e) = flushed {
+        let _ = std::fs::remove_file(&temp);
+        return Err(io("syncing the base", e));
+    }
+    // 4. Rename, swap the manifest, then delete the old files.
+    let base = FileEntry {
+        name: manifest::base_name(&afn, seq),
+        seq,
+        kind: FileKind::Base,
+    };
+    std::fs::rename(&temp, dir.join(&base.name)).map_err(|e| io("renaming the base", e))?;
+    let new = Manifest {
+        base: Some(base.clone()),
+        history: Vec::new(),
+        incrs: vec![incr.clone()],
+    };
+    new.write_atomic(&dir, &mname)
+        .map_err(|e| io("writing the manifest", e))?;
+    for e in old
+        .base
+        .iter()
+        .chain(old.history.iter())
+        .chain(old.incrs.iter())
+    {
+        if e.name != base.name && e.name != incr.name {
+            let _ = std::fs::remove_file(dir.join(&e.name));
+        }
+    }
+    let base_size = std::fs::metadata(dir.join(&base.name))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    writer.after_rewrite(base_size);
+    crate::log::notice(&format!(
+        "Background AOF rewrite finished successfully: base {} ({} keys, {} bytes), incremental file {}",
+        base.name,
+        stats.keys_done.load(Ordering::Relaxed),
+        base_size,
+        incr.name
+    ));
+    Ok(())
+}
+
+/// The seq for the next base/incr files: one more than any in the manifest.
+pub fn next_seq(m: &Manifest) -> u64 {
+    m.base
+        .iter()
+        .chain(m.history.iter())
+        .chain(m.incrs.iter())
+        .map(|e| e.seq)
+        .max()
+        .unwrap_or(0)
+        + 1
+}

@@ -1,0 +1,620 @@
+//! The AOF writer: turns effects into RESP records, writes them in batches to the
+//! current incremental file with a `#K1` annotation after each batch, and makes
+//! them durable according to `appendfsync`.
+//!
+//! Threads and ordering:
+//! - [`AofWriter::append`] is called by the engine's effect sink while the
+//!   command's shard locks are held; it only encodes into a shared in-memory
+//!   buffer (one short mutex), so the buffer order is the execution order per key.
+//!   It returns a *ticket*: the number of effect batches appended so far.
+//! - The `keel-aof` thread takes the whole buffer, writes it plus its annotation
+//!   with one `write`, and, under `always`, `fdatasync`s before publishing the
+//!   batch's last ticket as durable: every client waiting in that window shares one
+//!   fsync (group commit). Only clients waiting for their own writes wait.
+//! - Under `everysec` a `keel-fsync` thread fsyncs once a second; under `no` the OS
+//!   decides.
+//! - A failed write keeps the bytes in memory (nothing is dropped), records the
+//!   error (write commands are then refused, like Redis's MISCONF), and retries
+//!   every second until the disk recovers.
+
+use crate::format::{encode_command, Annotation};
+use crate::manifest::{self, FileEntry, FileKind, Manifest};
+use keel_engine::Effect;
+use parking_lot::{Condvar, Mutex};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// `appendfsync`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    Always,
+    EverySec,
+    No,
+}
+
+impl FsyncPolicy {
+    pub fn parse(s: &str) -> Option<FsyncPolicy> {
+        match s.to_ascii_lowercase().as_str() {
+            "always" => Some(FsyncPolicy::Always),
+            "everysec" => Some(FsyncPolicy::EverySec),
+            "no" => Some(FsyncPolicy::No),
+            _ => None,
+        }
+    }
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Records appended but not yet written.
+struct Pending {
+    bytes: Vec<u8>,
+    /// Database the records so far leave selected (None: next record selects).
+    db: Option<usize>,
+    /// Ticket of the last batch appended.
+    ticket: u64,
+    /// A FLUSHALL emptied the whole dataset at this byte offset of `bytes` (just
+    /// after it): the log before it is dead and can be replaced by an empty base.
+    reset_at: Option<usize>,
+    /// Set by a rewrite: bytes from this offset on belong to the next incr file.
+    switch_at: Option<(usize, Switch)>,
+}
+
+/// A hand-over to a new incremental file requested by a rewrite.
+pub struct Switch {
+    pub incr: File,
+    pub name: String,
+    pub done: Arc<(Mutex<bool>, Condvar)>,
+}
+
+/// The open incremental file and what we know about the log.
+struct Files {
+    incr: File,
+    incr_name: String,
+    /// Bytes in the current incremental file.
+    incr_size: u64,
+    /// Sum of the sizes of every file in the manifest.
+    total_size: u64,
+    /// Size of the log right after the last rewrite (auto-aof-rewrite base).
+    base_size: u64,
+    seq: u64,
+}
+
+/// Durability status, for INFO and for waiting clients.
+#[derive(Default)]
+pub struct Status {
+    pub written_ticket: AtomicU64,
+    pub durable_ticket: AtomicU64,
+    pub written_bytes: AtomicU64,
+    pub last_fsync_ms: AtomicU64,
+    pub pending_since_ms: AtomicU64,
+    pub delayed_fsync: AtomicU64,
+    pub write_error: Mutex<Option<String>>,
+    pub fsync_us: Mutex<Vec<u64>>,
+}
+
+pub struct AofWriter {
+    pub dir: PathBuf,
+    pub appendfilename: String,
+    policy: Mutex<FsyncPolicy>,
+    pending: Mutex<Pending>,
+    wake: Condvar,
+    sleeping: AtomicBool,
+    files: Mutex<Files>,
+    pub status: Status,
+    durable_tx: tokio::sync::watch::Sender<u64>,
+    stop: AtomicBool,
+    /// Serialises file-set changes (rewrite, FLUSHALL reset).
+    pub maintenance: Mutex<()>,
+    pub resets: AtomicU64,
+}
+
+/// Reads and parses `<dir>/<manifest_name>`.
+pub fn load_manifest(dir: &Path, manifest_name: &str) -> std::io::Result<Manifest> {
+    let text = std::fs::read(dir.join(manifest_name))?;
+    Manifest::parse(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+fn err_text(e: &std::io::Error) -> String {
+    e.to_string()
+}
+
+/// fsync of a directory, so renames and new files in it are durable.
+pub fn fsync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+impl AofWriter {
+    /// Opens the log in `dir` (the appenddirname directory) described by `m`, for
+    /// appending to its last incremental file (created if the manifest has none).
+    pub fn open(
+        dir: &Path,
+        appendfilename: &str,
+        m: Manifest,
+        policy: FsyncPolicy,
+        last_seq: u64,
+    ) -> std::io::Result<Arc<AofWriter>> {
+        std::fs::create_dir_all(dir)?;
+        let mut m = m;
+        let mut total = 0;
+        for f in m.base.iter().chain(m.incrs.iter()) {
+            total += std::fs::metadata(dir.join(&f.name))
+                .map(|md| md.len())
+                .unwrap_or(0);
+        }
+        let incr_entry = match m.incrs.last() {
+            Some(e) => e.clone(),
+            None => {
+                let seq = m.base.as_ref().map_or(1, |b| b.seq);
+                let e = FileEntry {
+                    name: manifest::incr_name(appendfilename, seq),
+                    seq,
+                    kind: FileKind::Incr,
+                };
+                m.incrs.push(e.clone());
+                File::create(dir.join(&e.name))?.sync_all()?;
+                m.write_atomic(dir, &manifest::manifest_name(appendfilename))?;
+                e
+            }
+        };
+        let path = dir.join(&incr_entry.name);
+        let incr = OpenOptions::new().create(true).append(true).open(&path)?;
+        let incr_size = incr.metadata()?.len();
+        let (durable_tx, _) = tokio::sync::watch::channel(0u64);
+        let w = Arc::new(AofWriter {
+            dir: dir.to_path_buf(),
+            appendfilename: appendfilename.to_string(),
+            policy: Mutex::new(policy),
+            pending: Mutex::new(Pending {
+                bytes: Vec::with_capacity(1 << 16),
+                db: None,
+                ticket: 0,
+                reset_at: None,
+                switch_at: None,
+            }),
+            wake: Condvar::new(),
+            sleeping: AtomicBool::new(false),
+            files: Mutex::new(Files {
+                incr,
+                incr_name: incr_entry.name.clone(),
+                incr_size,
+                total_size: total,
+                base_size: total,
+                seq: last_seq,
+            }),
+            status: Status::default(),
+            durable_tx,
+            stop: AtomicBool::new(false),
+            maintenance: Mutex::new(()),
+            resets: AtomicU64::new(0),
+        });
+        w.status.last_fsync_ms.store(now_ms(), Ordering::Relaxed);
+        Ok(w)
+    }
+
+    /// Starts the writer and fsync threads.
+    pub fn start(self: &Arc<Self>) -> std::io::Result<()> {
+        let w = self.clone();
+        std::thread::Builder::new()
+            .name("keel-aof".into())
+            .spawn(move || w.write_loop())?;
+        let w = self.clone();
+        std::thread::Builder::new()
+            .name("keel-fsync".into())
+            .spawn(move || w.fsync_loop())?;
+        Ok(())
+    }
+
+    pub fn policy(&self) -> FsyncPolicy {
+        *self.policy.lock()
+    }
+
+    pub fn set_policy(&self, p: FsyncPolicy) {
+        *self.policy.lock() = p;
+    }
+
+    /// Encodes one command's effects (applied together) and returns its ticket.
+    pub fn append(&self, effects: &[Effect]) -> u64 {
+        let mut p = self.pending.lock();
+        let wrap = effects.len() > 1;
+        let was_empty = p.bytes.is_empty();
+        if was_empty {
+            self.status
+                .pending_since_ms
+                .store(now_ms(), Ordering::Relaxed);
+        }
+        if wrap {
+            // Select the first effect's database outside the transaction block.
+            if p.db != Some(effects[0].db) {
+                let db = effects[0].db.to_string();
+                encode_command(&mut p.bytes, &[b"SELECT".as_slice(), db.as_bytes()]);
+                p.db = Some(effects[0].db);
+            }
+            encode_command(&mut p.bytes, &[b"MULTI".as_slice()]);
+        }
+        let mut flushall = false;
+        for e in effects {
+            if p.db != Some(e.db) {
+                let db = e.db.to_string();
+                encode_command(&mut p.bytes, &[b"SELECT".as_slice(), db.as_bytes()]);
+                p.db = Some(e.db);
+            }
+            encode_command(&mut p.bytes, &e.argv);
+            if e.argv
+                .first()
+                .is_some_and(|a| a.eq_ignore_ascii_case(b"FLUSHALL"))
+            {
+                flushall = true;
+            }
+        }
+        if wrap {
+            encode_command(&mut p.bytes, &[b"EXEC".as_slice()]);
+        }
+        if flushall {
+            p.reset_at = Some(p.bytes.len());
+            // What follows may land in a new file: it must select its database.
+            p.db = None;
+        }
+        p.ticket += 1;
+        let t = p.ticket;
+        drop(p);
+        if self.sleeping.load(Ordering::Acquire) {
+            self.wake.notify_one();
+        }
+        t
+    }
+
+    /// Asks the writer thread to send every record appended from now on to a new
+    /// incremental file (called by a rewrite with every shard locked).
+    pub fn request_switch(&self, sw: Switch) {
+        let mut p = self.pending.lock();
+        let at = p.bytes.len();
+        p.switch_at = Some((at, sw));
+        p.db = None;
+        drop(p);
+        self.wake.notify_one();
+    }
+
+    /// Records the new sizes after a rewrite swapped the manifest.
+    pub fn after_rewrite(&self, base_size: u64) {
+        let mut f = self.files.lock();
+        f.total_size = base_size + f.incr_size;
+        f.base_size = f.total_size;
+    }
+
+    /// Ticket of the last batch appended.
+    pub fn last_ticket(&self) -> u64 {
+        self.pending.lock().ticket
+    }
+
+    /// A receiver that sees the durable ticket advance.
+    pub fn durable_rx(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.durable_tx.subscribe()
+    }
+
+    /// The error that stops writes, if the last write or fsync failed.
+    pub fn write_error(&self) -> Option<String> {
+        self.status.write_error.lock().clone()
+    }
+
+    fn publish_durable(&self, t: u64) {
+        let prev = self.status.durable_ticket.fetch_max(t, Ordering::AcqRel);
+        if t > prev {
+            self.durable_tx.send_replace(t);
+        }
+    }
+
+    /// Bytes of the whole log (every file in the manifest) and the size after the
+    /// last rewrite.
+    pub fn sizes(&self) -> (u64, u64) {
+        let f = self.files.lock();
+        (f.total_size, f.base_size)
+    }
+
+    pub fn current_incr(&self) -> String {
+        self.files.lock().incr_name.clone()
+    }
+
+    /// Bytes buffered and not yet written.
+    pub fn buffered(&self) -> usize {
+        self.pending.lock().bytes.len()
+    }
+
+    fn write_loop(self: Arc<Self>) {
+        let mut spare = Vec::with_capacity(1 << 16);
+        loop {
+            let (mut data, ticket, reset_at, switch) = {
+                let mut p = self.pending.lock();
+                while p.bytes.is_empty()
+                    && p.switch_at.is_none()
+                    && !self.stop.load(Ordering::Acquire)
+                {
+                    self.sleeping.store(true, Ordering::Release);
+                    self.wake.wait_for(&mut p, Duration::from_millis(100));
+                    self.sleeping.store(false, Ordering::Release);
+                }
+                if p.bytes.is_empty() && p.switch_at.is_none() && self.stop.load(Ordering::Acquire)
+                {
+                    return;
+                }
+                spare.clear();
+                let data = std::mem::replace(&mut p.bytes, std::mem::take(&mut spare));
+                let reset_at = p.reset_at.take();
+                let switch = p.switch_at.take();
+                (data, p.ticket, reset_at, switch)
+            };
+            // Split at a rewrite's switch point, then at a FLUSHALL reset point.
+            let mut rest = Vec::new();
+            if let Some((at, _)) = &switch {
+                rest = data.split_off((*at).min(data.len()));
+            }
+            let reset_at = reset_at.filter(|&r| switch.is_none() || r <= data.len());
+            let mut after_reset = Vec::new();
+            if let Some(r) = reset_at {
+                after_reset = data.split_off(r.min(data.len()));
+            }
+            if !self.write_batch(&data) {
+                self.requeue(data, after_reset, rest, reset_at, switch);
+                std::thread::sleep(Duration::from_secs(1));
+                continue;
+            }
+            if reset_at.is_some() {
+                if let Err(e) = self.reset_to_empty() {
+                    crate::log::warning(&format!(
+                        "Could not start a new empty AOF after FLUSHALL: {e}"
+                    ));
+                }
+                if !after_reset.is_empty() && !self.write_batch(&after_reset) {
+                    self.requeue(after_reset, Vec::new(), rest, None, switch);
+                    std::thread::sleep(Duration::from_secs(1));
+                    continue;
+                }
+            }
+            if let Some((_, sw)) = switch {
+                self.sync_now();
+                let mut f = self.files.lock();
+                f.incr = sw.incr;
+                f.incr_name = sw.name;
+                f.incr_size = 0;
+                f.seq = 0;
+                drop(f);
+                let (lock, cv) = &*sw.done;
+                *lock.lock() = true;
+                cv.notify_all();
+                if !rest.is_empty() && !self.write_batch(&rest) {
+                    self.requeue(rest, Vec::new(), Vec::new(), None, None);
+                    std::thread::sleep(Duration::from_secs(1));
+                    continue;
+                }
+            }
+            self.status.written_ticket.store(ticket, Ordering::Release);
+            match self.policy() {
+                FsyncPolicy::Always => {
+                    if self.sync_now() {
+                        self.publish_durable(ticket);
+                    }
+                }
+                FsyncPolicy::EverySec | FsyncPolicy::No => {}
+            }
+            spare = data;
+        }
+    }
+
+    /// Puts unwritten bytes back in front of whatever was appended meanwhile.
+    fn requeue(
+        &self,
+        data: Vec<u8>,
+        after_reset: Vec<u8>,
+        rest: Vec<u8>,
+        reset_at: Option<usize>,
+        switch: Option<(usize, Switch)>,
+    ) {
+        let mut p = self.pending.lock();
+        let mut all = data;
+        let reset_pos = reset_at.map(|_| all.len());
+        all.extend_from_slice(&after_reset);
+        let switch_pos = all.len();
+        all.extend_from_slice(&rest);
+        let shift = all.len();
+        all.extend_from_slice(&p.bytes);
+        p.bytes = all;
+        if let Some(r) = reset_pos {
+            p.reset_at = Some(r);
+        } else if let Some(r) = p.reset_at {
+            p.reset_at = Some(r + shift);
+        }
+        if let Some((_, sw)) = switch {
+            p.switch_at = Some((switch_pos, sw));
+        } else if let Some((at, sw)) = p.switch_at.take() {
+            p.switch_at = Some((at + shift, sw));
+        }
+    }
+
+    /// Writes one batch and its annotation. On failure records the error and
+    /// returns false (the caller keeps the bytes).
+    fn write_batch(&self, data: &[u8]) -> bool {
+        if data.is_empty() {
+            return true;
+        }
+        let mut f = self.files.lock();
+        f.seq += 1;
+        let ann = Annotation {
+            seq: f.seq,
+            ts_ms: now_ms(),
+            len: data.len() as u64,
+            crc: crc32fast::hash(data),
+        };
+        let mut tail = Vec::with_capacity(80);
+        ann.encode(&mut tail);
+        let len_before = f.incr_size;
+        let r = f.incr.write_all(data).and_then(|_| f.incr.write_all(&tail));
+        match r {
+            Ok(()) => {
+                let n = (data.len() + tail.len()) as u64;
+                f.incr_size += n;
+                f.total_size += n;
+                self.status.written_bytes.fetch_add(n, Ordering::Relaxed);
+                let was_err = self.status.write_error.lock().take();
+                if was_err.is_some() {
+                    crate::log::notice("AOF write error looks solved, keel can write again.");
+                }
+                true
+            }
+            Err(e) => {
+                f.seq -= 1;
+                // Cut off a partial write so the file ends at the last good batch.
+                let _ = f.incr.set_len(len_before);
+                let text = err_text(&e);
+                let mut we = self.status.write_error.lock();
+                if we.is_none() {
+                    crate::log::warning(&format!("Error writing to the AOF file: {text}"));
+                }
+                *we = Some(text);
+                false
+            }
+        }
+    }
+
+    /// fdatasync the current incremental file; records latency and errors.
+    pub fn sync_now(&self) -> bool {
+        let file = match self.files.lock().incr.try_clone() {
+            Ok(f) => f,
+            Err(_) => return false,
+        };
+        let t = Instant::now();
+        let r = file.sync_data();
+        let us = t.elapsed().as_micros() as u64;
+        {
+            let mut v = self.status.fsync_us.lock();
+            if v.len() >= 1024 {
+                v.remove(0);
+            }
+            v.push(us);
+        }
+        match r {
+            Ok(()) => {
+                self.status.last_fsync_ms.store(now_ms(), Ordering::Relaxed);
+                true
+            }
+            Err(e) => {
+                let text = format!("fsync: {}", err_text(&e));
+                crate::log::warning(&format!("Error syncing the AOF file: {text}"));
+                *self.status.write_error.lock() = Some(text);
+                false
+            }
+        }
+    }
+
+    fn fsync_loop(self: Arc<Self>) {
+        while !self.stop.load(Ordering::Acquire) {
+            std::thread::sleep(Duration::from_millis(100));
+            if self.policy() != FsyncPolicy::EverySec {
+                continue;
+            }
+            let last = self.status.last_fsync_ms.load(Ordering::Relaxed);
+            if now_ms().saturating_sub(last) < 1000 {
+                continue;
+            }
+            let written = self.status.written_ticket.load(Ordering::Acquire);
+            if written <= self.status.durable_ticket.load(Ordering::Acquire) {
+                self.status.last_fsync_ms.store(now_ms(), Ordering::Relaxed);
+                continue;
+            }
+            if self.sync_now() {
+                self.publish_durable(written);
+            }
+        }
+    }
+
+    /// Writes everything buffered and fsyncs, whatever the policy (shutdown,
+    /// WAITAOF). Returns the durable ticket.
+    pub fn flush_and_sync(&self, timeout: Duration) -> u64 {
+        let target = self.last_ticket();
+        let deadline = Instant::now() + timeout;
+        while self.status.written_ticket.load(Ordering::Acquire) < target
+            && Instant::now() < deadline
+        {
+            self.wake.notify_one();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let written = self.status.written_ticket.load(Ordering::Acquire);
+        if self.sync_now() {
+            self.publish_durable(written);
+        }
+        self.status.durable_ticket.load(Ordering::Acquire)
+    }
+
+    /// Stops the threads after writing and fsyncing everything.
+    pub fn shutdown(&self) {
+        self.flush_and_sync(Duration::from_secs(10));
+        self.stop.store(true, Ordering::Release);
+        self.wake.notify_all();
+    }
+
+    /// After a FLUSHALL that left the dataset empty: start a new empty base and a
+    /// new incremental file, swap the manifest, and delete the old files, so the
+    /// directory shrinks at once.
+    fn reset_to_empty(&self) -> std::io::Result<()> {
+        // A rewrite in progress holds this lock and waits for this thread; it will
+        // produce a compact base itself, so skip the reset then.
+        let Some(_m) = self.maintenance.try_lock() else {
+            return Ok(());
+        };
+        let mname = manifest::manifest_name(&self.appendfilename);
+        let old = load_manifest(&self.dir, &mname)?;
+        let seq = crate::rewrite::next_seq(&old);
+        let base = FileEntry {
+            name: manifest::base_name(&self.appendfilename, seq),
+            seq,
+            kind: FileKind::Base,
+        };
+        let incr = FileEntry {
+            name: manifest::incr_name(&self.appendfilename, seq),
+            seq,
+            kind: FileKind::Incr,
+        };
+        // An empty dataset: the base is empty.
+        File::create(self.dir.join(&base.name))?.sync_all()?;
+        let incr_file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join(&incr.name))?;
+        incr_file.sync_all()?;
+        self.sync_now();
+        let new = Manifest {
+            base: Some(base),
+            history: Vec::new(),
+            incrs: vec![incr.clone()],
+        };
+        new.write_atomic(&self.dir, &mname)?;
+        {
+            let mut f = self.files.lock();
+            f.incr = incr_file;
+            f.incr_name = incr.name.clone();
+            f.incr_size = 0;
+            f.total_size = 0;
+            f.base_size = 0;
+        }
+        self.pending.lock().db = None;
+        for e in old
+            .base
+            .iter()
+            .chain(old.history.iter())
+            .chain(old.incrs.iter())
+        {
+            let _ = std::fs::remove_file(self.dir.join(&e.name));
+        }
+        self.files.lock().seq = 0;
+        self.resets.fetch_add(1, Ordering::Relaxed);
+        crate::log::notice("FLUSHALL emptied the dataset: started a new empty AOF base and incremental file, removed the old ones.");
+        Ok(())
+    }
+}

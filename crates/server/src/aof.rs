@@ -1,0 +1,539 @@
+//! The server's side of persistence: start-up loading (while answering -LOADING),
+//! the AOF writer behind the effect sink, BGREWRITEAOF and automatic rewrites,
+//! WAITAOF, DEBUG LOADAOF, and the persistence fields of INFO.
+
+use crate::server::Server;
+use crate::{notice, warning};
+use keel_persistence::loader::{self, CorruptPolicy, EngineApply, LoadOptions, Progress};
+use keel_persistence::manifest;
+use keel_persistence::rewrite::{self, RewriteStats};
+use keel_persistence::writer::{load_manifest, now_ms, AofWriter, FsyncPolicy};
+use parking_lot::{Mutex, RwLock};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Loading progress, for INFO persistence.
+#[derive(Default)]
+pub struct LoadingStats {
+    pub start_s: AtomicU64,
+    pub total_bytes: AtomicU64,
+    pub loaded_bytes: AtomicU64,
+    pub started: Mutex<Option<Instant>>,
+}
+
+#[derive(Default)]
+pub struct Persistence {
+    pub writer: RwLock<Option<Arc<AofWriter>>>,
+    pub rewrite: Arc<RewriteStats>,
+    pub rewrite_scheduled: AtomicBool,
+    pub loading: LoadingStats,
+    /// What recovery found (truncated tail, quarantined gaps), for INFO and the log.
+    pub recovery_note: Mutex<String>,
+    pub quarantined_bytes: AtomicU64,
+    pub last_rewrite_attempt_ms: AtomicU64,
+}
+
+impl Persistence {
+    pub fn writer(&self) -> Option<Arc<AofWriter>> {
+        self.writer.read().clone()
+    }
+}
+
+/// The AOF directory for the current configuration.
+pub fn aof_dir(server: &Server) -> (PathBuf, String) {
+    let c = server.config.read();
+    let dir = Path::new(c.get_str("dir")).join(c.get_str("appenddirname"));
+    (dir, c.get_str("appendfilename").to_string())
+}
+
+fn load_options(server: &Server) -> LoadOptions {
+    let c = server.config.read();
+    LoadOptions {
+        load_truncated: c.get_bool("aof-load-truncated"),
+        corrupt: if c
+            .get_str("aof-load-corrupt")
+            .eq_ignore_ascii_case("salvage")
+        {
+            CorruptPolicy::Salvage
+        } else {
+            CorruptPolicy::Refuse
+        },
+    }
+}
+
+fn fsync_policy(server: &Server) -> FsyncPolicy {
+    FsyncPolicy::parse(server.config.read().get_str("appendfsync")).unwrap_or(FsyncPolicy::EverySec)
+}
+
+/// Files in `dir` that hold data keel would otherwise start without and later
+/// overwrite: an RDB file, a pre-Redis-7 single-file AOF.
+fn foreign_data(server: &Server) -> Vec<PathBuf> {
+    let c = server.config.read();
+    let dir = Path::new(c.get_str("dir"));
+    let mut found = Vec::new();
+    for name in [
+        c.get_str("dbfilename"),
+        "dump.rdb",
+        c.get_str("appendfilename"),
+    ] {
+        let p = dir.join(name);
+        if p.is_file() && !found.contains(&p) {
+            found.push(p);
+        }
+    }
+    found
+}
+
+/// Prepares persistence at start-up, before listening: checks the directory and
+/// decides what to load. Returns Err(message) when keel must not start.
+pub fn check_startup(server: &Server) -> Result<bool, String> {
+    if !server.config.read().get_bool("appendonly") {
+        return Ok(false);
+    }
+    if !server
+        .config
+        .read()
+        .get_str("aof-use-rdb-preamble")
+        .eq_ignore_ascii_case("no")
+    {
+        notice!("aof-use-rdb-preamble is on, but keel writes RESP bases until RDB support lands.");
+    }
+    let (dir, afn) = aof_dir(server);
+    let mpath = dir.join(manifest::manifest_name(&afn));
+    if mpath.exists() {
+        return Ok(true);
+    }
+    let foreign = foreign_data(server);
+    if !foreign.is_empty() {
+        let list: Vec<String> = foreign.iter().map(|p| p.display().to_string()).collect();
+        return Err(format!(
+            "appendonly is on and there is no AOF manifest at {}, but the data directory holds other data: {}. \
+             keel refuses to start empty, because it would later overwrite that data. \
+             To load a Redis AOF file, make it the base of an AOF directory: \
+             mkdir -p {dir} && mv {first} {dir}/{afn}.1.base.aof && printf 'file {afn}.1.base.aof seq 1 type b\\n' > {m} \
+             (an RDB file cannot be loaded by keel yet). To start empty anyway, move those files away.",
+            mpath.display(),
+            list.join(", "),
+            dir = dir.display(),
+            first = list[0],
+            afn = afn,
+            m = mpath.display()
+        ));
+    }
+    Ok(true)
+}
+
+/// Loads the AOF (if any) into the engine and starts the writer. Runs on its own
+/// thread while connections are served (they get -LOADING meanwhile). On a load
+/// error the process exits with the loader's message: keel never starts with part
+/// of the data unless told to salvage.
+pub fn load_and_start(server: Arc<Server>) {
+    let (dir, afn) = aof_dir(&server);
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        warning!("Can't create the AOF directory {}: {}", dir.display(), e);
+        std::process::exit(1);
+    }
+    rewrite::clean_temp_files(&dir);
+    let mname = manifest::manifest_name(&afn);
+    let mut last_seq = 0;
+    let m = if dir.join(&mname).exists() {
+        server.engine.set_loading(true);
+        *server.persistence.loading.started.lock() = Some(Instant::now());
+        server
+            .persistence
+            .loading
+            .start_s
+            .store(now_ms() / 1000, Ordering::Relaxed);
+        let opts = load_options(&server);
+        let mut apply = EngineApply {
+            engine: &server.engine,
+        };
+        let started = Instant::now();
+        let mut last_log = Instant::now();
+        let stats = &server.persistence.loading;
+        let mut progress = |p: &Progress| {
+            stats.total_bytes.store(p.total_bytes, Ordering::Relaxed);
+            stats.loaded_bytes.store(p.loaded_bytes, Ordering::Relaxed);
+            if last_log.elapsed() >= Duration::from_secs(2) {
+                last_log = Instant::now();
+                notice!(
+                    "Loading the AOF: {} of {} bytes ({:.1}%), {} commands",
+                    p.loaded_bytes,
+                    p.total_bytes,
+                    p.loaded_bytes as f64 * 100.0 / p.total_bytes.max(1) as f64,
+                    p.commands
+                );
+            }
+        };
+        match loader::load_dir(&dir, &afn, &opts, &mut apply, &mut progress) {
+            Ok(report) => {
+                last_seq = report.last_seq;
+                if let Some(t) = &report.truncated {
+                    let note = format!("{t:?}");
+                    warning!("The AOF was truncated at the end (a crash during a write); loaded every complete command: {}", note);
+                    *server.persistence.recovery_note.lock() = note;
+                }
+                if !report.quarantined.is_empty() {
+                    let mut bytes = 0;
+                    for g in &report.quarantined {
+                        warning!(
+                            "Skipped a damaged part of the AOF (aof-load-corrupt salvage): {:?}",
+                            g
+                        );
+                        bytes += g.end.saturating_sub(g.start);
+                    }
+                    server
+                        .persistence
+                        .quarantined_bytes
+                        .store(bytes, Ordering::Relaxed);
+                    *server.persistence.recovery_note.lock() = format!("{:?}", report.quarantined);
+                }
+                notice!(
+                    "DB loaded from append only file: {:.3} seconds ({} commands, {} bytes)",
+                    started.elapsed().as_secs_f64(),
+                    report.commands,
+                    report.bytes
+                );
+            }
+            Err(e) => {
+                warning!("{}", e);
+                warning!("keel did not start: the AOF could not be loaded. No file was changed.");
+                std::process::exit(1);
+            }
+        }
+        match load_manifest(&dir, &mname) {
+            Ok(m) => m,
+            Err(e) => {
+                warning!(
+                    "Can't read the AOF manifest {}: {}",
+                    dir.join(&mname).display(),
+                    e
+                );
+                std::process::exit(1);
+            }
+        }
+    } else {
+        Default::default()
+    };
+    match AofWriter::open(&dir, &afn, m, fsync_policy(&server), last_seq) {
+        Ok(w) => {
+            if let Err(e) = w.start() {
+                warning!("Can't start the AOF threads: {}", e);
+                std::process::exit(1);
+            }
+            *server.persistence.writer.write() = Some(w.clone());
+            server.sink.set_aof(Some(w));
+        }
+        Err(e) => {
+            warning!(
+                "Can't open the append only file in {}: {}",
+                dir.display(),
+                e
+            );
+            std::process::exit(1);
+        }
+    }
+    server.engine.set_loading(false);
+    notice!(
+        "Ready to accept writes: the append only file is in {}",
+        dir.display()
+    );
+}
+
+/// Starts a background rewrite. Err(reply text) if one is running or there is no AOF.
+pub fn start_rewrite(server: &Arc<Server>) -> Result<(), String> {
+    let Some(w) = server.persistence.writer() else {
+        return Err("ERR Background append only file rewriting is only possible with appendonly yes in keel".into());
+    };
+    if server
+        .persistence
+        .rewrite
+        .in_progress
+        .swap(true, Ordering::SeqCst)
+    {
+        return Err("ERR Background append only file rewriting already in progress".into());
+    }
+    server
+        .persistence
+        .last_rewrite_attempt_ms
+        .store(now_ms(), Ordering::Relaxed);
+    let s = server.clone();
+    let spawned = std::thread::Builder::new()
+        .name("keel-rewrite".into())
+        .spawn(move || {
+            notice!("Background append only file rewriting started");
+            let _ = rewrite::rewrite(&s.engine, &w, &s.persistence.rewrite);
+        });
+    if let Err(e) = spawned {
+        server
+            .persistence
+            .rewrite
+            .in_progress
+            .store(false, Ordering::SeqCst);
+        return Err(format!("ERR Can't start the rewrite thread: {e}"));
+    }
+    Ok(())
+}
+
+/// Cron: automatic rewrite when the log grew past auto-aof-rewrite-percentage of
+/// its size after the last rewrite (and past auto-aof-rewrite-min-size). A rewrite
+/// that keeps failing backs off: at most one attempt per minute after a failure.
+pub fn cron(server: &Arc<Server>) {
+    let Some(w) = server.persistence.writer() else {
+        return;
+    };
+    if server
+        .persistence
+        .rewrite
+        .in_progress
+        .load(Ordering::Relaxed)
+        || server.engine.is_loading()
+    {
+        return;
+    }
+    let (pct, min) = {
+        let c = server.config.read();
+        (
+            c.get_i64("auto-aof-rewrite-percentage"),
+            c.get_u64("auto-aof-rewrite-min-size"),
+        )
+    };
+    let failures = server
+        .persistence
+        .rewrite
+        .consecutive_failures
+        .load(Ordering::Relaxed);
+    if failures > 0
+        && now_ms().saturating_sub(
+            server
+                .persistence
+                .last_rewrite_attempt_ms
+                .load(Ordering::Relaxed),
+        ) < 60_000
+    {
+        return;
+    }
+    let scheduled = server
+        .persistence
+        .rewrite_scheduled
+        .swap(false, Ordering::SeqCst);
+    let (size, base) = w.sizes();
+    let grown = pct > 0 && size > min && size >= base + base.max(1) * pct as u64 / 100;
+    if scheduled || grown {
+        if grown {
+            notice!(
+                "Starting automatic rewriting of AOF on {}% growth",
+                (size.saturating_sub(base)) * 100 / base.max(1)
+            );
+        }
+        let _ = start_rewrite(server);
+    }
+}
+
+/// Writes and fsyncs everything (shutdown).
+pub fn shutdown(server: &Server) {
+    if let Some(w) = server.persistence.writer() {
+        notice!("Calling fsync() on the AOF file.");
+        w.shutdown();
+    }
+}
+
+fn percentile(v: &[u64], p: f64) -> u64 {
+    if v.is_empty() {
+        return 0;
+    }
+    let mut s = v.to_vec();
+    s.sort_unstable();
+    s[((s.len() - 1) as f64 * p) as usize]
+}
+
+/// The AOF and loading fields of INFO persistence.
+pub fn info_fields(server: &Server) -> Vec<(&'static str, String)> {
+    let p = &server.persistence;
+    let w = p.writer();
+    let rs = &p.rewrite;
+    let now = now_ms();
+    let in_progress = rs.in_progress.load(Ordering::Relaxed);
+    let mut f: Vec<(&'static str, String)> = Vec::new();
+    let loading = server.engine.is_loading();
+    if loading {
+        let total = p.loading.total_bytes.load(Ordering::Relaxed);
+        let loaded = p.loading.loaded_bytes.load(Ordering::Relaxed);
+        let elapsed = p
+            .loading
+            .started
+            .lock()
+            .map_or(0.0, |t| t.elapsed().as_secs_f64());
+        let eta = if loaded > 0 {
+            (elapsed * (total.saturating_sub(loaded)) as f64 / loaded as f64) as u64
+        } else {
+            1
+        };
+        f.push((
+            "loading_start_time",
+            p.loading.start_s.load(Ordering::Relaxed).to_string(),
+        ));
+        f.push(("loading_total_bytes", total.to_string()));
+        f.push(("loading_rdb_used_mem", "0".into()));
+        f.push(("loading_loaded_bytes", loaded.to_string()));
+        f.push((
+            "loading_loaded_perc",
+            format!("{:.2}", loaded as f64 * 100.0 / total.max(1) as f64),
+        ));
+        f.push(("loading_eta_seconds", eta.to_string()));
+    }
+    f.push(("aof_enabled", (w.is_some() as u8).to_string()));
+    f.push(("aof_rewrite_in_progress", (in_progress as u8).to_string()));
+    f.push((
+        "aof_rewrite_scheduled",
+        (p.rewrite_scheduled.load(Ordering::Relaxed) as u8).to_string(),
+    ));
+    f.push((
+        "aof_last_rewrite_time_sec",
+        match rs.last_duration_ms.load(Ordering::Relaxed) {
+            0 if rs.rewrites.load(Ordering::Relaxed) == 0
+                && rs.consecutive_failures.load(Ordering::Relaxed) == 0 =>
+            {
+                "-1".into()
+            }
+            ms => (ms / 1000).to_string(),
+        },
+    ));
+    f.push((
+        "aof_current_rewrite_time_sec",
+        if in_progress {
+            (now.saturating_sub(rs.started_ms.load(Ordering::Relaxed)) / 1000).to_string()
+        } else {
+            "-1".into()
+        },
+    ));
+    let last_ok = rs.consecutive_failures.load(Ordering::Relaxed) == 0;
+    f.push((
+        "aof_last_bgrewrite_status",
+        if last_ok { "ok" } else { "err" }.into(),
+    ));
+    f.push((
+        "aof_rewrites",
+        rs.rewrites.load(Ordering::Relaxed).to_string(),
+    ));
+    f.push((
+        "aof_rewrites_consecutive_failures",
+        rs.consecutive_failures.load(Ordering::Relaxed).to_string(),
+    ));
+    let werr = w.as_ref().and_then(|w| w.write_error());
+    f.push((
+        "aof_last_write_status",
+        if werr.is_some() { "err" } else { "ok" }.into(),
+    ));
+    f.push(("aof_last_cow_size", "0".into()));
+    if let Some(w) = &w {
+        let (size, base) = w.sizes();
+        let st = &w.status;
+        let written = st.written_ticket.load(Ordering::Relaxed);
+        let durable = st.durable_ticket.load(Ordering::Relaxed);
+        let unsynced_ms = if written > durable || w.buffered() > 0 {
+            now.saturating_sub(st.last_fsync_ms.load(Ordering::Relaxed))
+        } else {
+            0
+        };
+        let fs = st.fsync_us.lock().clone();
+        f.push(("aof_current_size", size.to_string()));
+        f.push(("aof_base_size", base.to_string()));
+        f.push((
+            "aof_pending_rewrite",
+            (p.rewrite_scheduled.load(Ordering::Relaxed) as u8).to_string(),
+        ));
+        f.push(("aof_buffer_length", w.buffered().to_string()));
+        f.push((
+            "aof_pending_bio_fsync",
+            ((written > durable) as u8).to_string(),
+        ));
+        f.push((
+            "aof_delayed_fsync",
+            st.delayed_fsync.load(Ordering::Relaxed).to_string(),
+        ));
+        f.push((
+            "aof_fsync_policy",
+            format!("{:?}", w.policy()).to_lowercase(),
+        ));
+        f.push(("aof_written_batches", written.to_string()));
+        f.push(("aof_durable_batches", durable.to_string()));
+        f.push(("aof_last_durable_batch", durable.to_string()));
+        f.push((
+            "aof_unsynced_batches",
+            written.saturating_sub(durable).to_string(),
+        ));
+        f.push(("aof_unsynced_ms", unsynced_ms.to_string()));
+        f.push(("aof_fsync_p50_us", percentile(&fs, 0.5).to_string()));
+        f.push(("aof_fsync_p99_us", percentile(&fs, 0.99).to_string()));
+        f.push((
+            "aof_fsync_max_us",
+            fs.iter().max().copied().unwrap_or(0).to_string(),
+        ));
+        f.push((
+            "aof_size_vs_base_perc",
+            format!("{:.2}", size as f64 * 100.0 / base.max(1) as f64),
+        ));
+        let last = rs.last_success_ms.load(Ordering::Relaxed);
+        f.push((
+            "aof_last_rewrite_ago_sec",
+            if last == 0 {
+                "-1".into()
+            } else {
+                (now.saturating_sub(last) / 1000).to_string()
+            },
+        ));
+        f.push((
+            "aof_flushall_resets",
+            w.resets.load(Ordering::Relaxed).to_string(),
+        ));
+        f.push(("aof_last_write_error", werr.unwrap_or_default()));
+        f.push(("aof_current_incr_file", w.current_incr()));
+        f.push((
+            "aof_rewrite_peak_buffer_bytes",
+            rs.peak_buffer.load(Ordering::Relaxed).to_string(),
+        ));
+    }
+    f.push((
+        "aof_quarantined_bytes",
+        p.quarantined_bytes.load(Ordering::Relaxed).to_string(),
+    ));
+    f.push((
+        "aof_recovery_note",
+        p.recovery_note.lock().replace(['\r', '\n'], " "),
+    ));
+    f
+}
+
+/// DEBUG LOADAOF / RELOAD: writes and fsyncs the AOF, empties the dataset and
+/// loads it back from the files (clients get -LOADING meanwhile).
+pub fn reload(server: &Arc<Server>) -> Result<(), String> {
+    let Some(w) = server.persistence.writer() else {
+        return Err("ERR DEBUG LOADAOF needs appendonly yes".into());
+    };
+    w.flush_and_sync(Duration::from_secs(10));
+    let (dir, afn) = aof_dir(server);
+    server.engine.set_loading(true);
+    server.engine.clear_all();
+    let opts = load_options(server);
+    let mut apply = EngineApply {
+        engine: &server.engine,
+    };
+    let r = loader::load_dir(&dir, &afn, &opts, &mut apply, &mut |_| {});
+    server.engine.set_loading(false);
+    match r {
+        Ok(_) => {
+            notice!("Append only file loaded by DEBUG LOADAOF");
+            Ok(())
+        }
+        Err(e) => {
+            warning!("{}", e);
+            Err(format!(
+                "ERR Error loading the AOF: {}",
+                e.to_string().replace(['\r', '\n'], " ")
+            ))
+        }
+    }
+}
