@@ -179,6 +179,17 @@ pub fn seal_batch(buf: &mut Vec<u8>, batch_start: usize, seq: u64, ts_ms: u64) -
     ann
 }
 
+/// The bytes at the end of a file after its last `#K1` line (an unverified tail, or
+/// a whole file Redis wrote). Whoever appends to that file must make its first
+/// batch cover them: that batch's `len` and `crc` run from the end of the last
+/// annotation line, not from where the appending started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tail {
+    pub bytes: u64,
+    /// CRC-32 of those bytes.
+    pub crc: u32,
+}
+
 /// Builds annotated batches: commands are encoded into the current batch, and
 /// [`BatchWriter::seal`] closes it with its `#K1` line and a fresh sequence number.
 #[derive(Debug, Default)]
@@ -186,6 +197,8 @@ pub struct BatchWriter {
     buf: Vec<u8>,
     batch_start: usize,
     next_seq: u64,
+    /// Bytes already in the file that the first batch must also cover.
+    carry: Option<Tail>,
 }
 
 impl BatchWriter {
@@ -195,6 +208,16 @@ impl BatchWriter {
             buf: Vec::new(),
             batch_start: 0,
             next_seq,
+            carry: None,
+        }
+    }
+
+    /// A writer that appends to a file ending with `tail` (see
+    /// `LoadReport::tail`): its first batch's annotation covers those bytes too.
+    pub fn continuing(next_seq: u64, tail: Tail) -> BatchWriter {
+        BatchWriter {
+            carry: (tail.bytes > 0).then_some(tail),
+            ..BatchWriter::new(next_seq)
         }
     }
 
@@ -218,7 +241,22 @@ impl BatchWriter {
         if self.batch_is_empty() {
             return None;
         }
-        let ann = seal_batch(&mut self.buf, self.batch_start, self.next_seq, ts_ms);
+        let ann = match self.carry.take() {
+            Some(tail) => {
+                let batch = &self.buf[self.batch_start..];
+                let mut h = crc32fast::Hasher::new_with_initial_len(tail.crc, tail.bytes);
+                h.update(batch);
+                let ann = Annotation {
+                    seq: self.next_seq,
+                    ts_ms,
+                    len: tail.bytes + batch.len() as u64,
+                    crc: h.finalize(),
+                };
+                ann.encode(&mut self.buf);
+                ann
+            }
+            None => seal_batch(&mut self.buf, self.batch_start, self.next_seq, ts_ms),
+        };
         self.next_seq += 1;
         self.batch_start = self.buf.len();
         Some(ann)
@@ -322,5 +360,25 @@ mod tests {
         let b = w.seal(11).unwrap();
         assert_eq!(b.seq, 6);
         assert_eq!(w.next_seq(), 7);
+    }
+
+    #[test]
+    fn continuing_covers_the_tail() {
+        let tail_bytes = b"*1\r\n$4\r\nPING\r\n";
+        let tail = Tail {
+            bytes: tail_bytes.len() as u64,
+            crc: crc32(tail_bytes),
+        };
+        let mut w = BatchWriter::continuing(3, tail);
+        w.command(&["SET", "a", "1"]);
+        let a = w.seal(1).unwrap();
+        let mut whole = tail_bytes.to_vec();
+        encode_command(&mut whole, &["SET", "a", "1"]);
+        assert_eq!(a, Annotation::for_batch(3, 1, &whole));
+        w.command(&["SET", "b", "1"]);
+        let b = w.seal(2).unwrap();
+        let mut second = Vec::new();
+        encode_command(&mut second, &["SET", "b", "1"]);
+        assert_eq!(b, Annotation::for_batch(4, 2, &second));
     }
 }

@@ -11,7 +11,7 @@ pub mod format;
 pub mod loader;
 pub mod manifest;
 
-pub use format::{append_batch, encode_command, seal_batch, Annotation, BatchWriter};
+pub use format::{append_batch, encode_command, seal_batch, Annotation, BatchWriter, Tail};
 pub use loader::{
     load_dir, load_file, Apply, CorruptPolicy, EngineApply, Gap, LoadError, LoadErrorKind,
     LoadOptions, LoadReport, LoadState, Progress, Truncation,

@@ -25,7 +25,7 @@
 //! are read), so a damaged batch leaves nothing behind — except for a batch larger
 //! than 64 MiB, which is applied in parts (the gap's reason then says so).
 
-use crate::format::{Annotation, MAX_ANNOTATION_LINE};
+use crate::format::{Annotation, Tail, MAX_ANNOTATION_LINE};
 use crate::manifest::{manifest_name, sync_dir, Manifest};
 use bytes::Bytes;
 use std::fmt;
@@ -166,6 +166,10 @@ pub struct LoadReport {
     pub quarantined: Vec<Gap>,
     /// `seq` of the last verified batch (0 when none).
     pub last_seq: u64,
+    /// The last file's bytes after its last `#K1` line, for a writer that appends
+    /// to it (`BatchWriter::continuing`). `None` when there is no file, or when the
+    /// last file had damaged ranges (Salvage): a writer must then start a new file.
+    pub tail: Option<Tail>,
 }
 
 /// What went wrong.
@@ -508,8 +512,9 @@ pub fn load_file(
     state.multi = None;
     state.pending.clear();
     state.pending_bytes = 0;
+    let gaps_before = state.report.quarantined.len();
     let mut l = FileLoader {
-        input: Input::new(file),
+        input: Input::new(file, size),
         path,
         size,
         is_last,
@@ -523,13 +528,20 @@ pub fn load_file(
         item_line: 1,
         since_k1: 0,
         applied_early: 0,
+        clean_eof: false,
         uncertain: None,
     };
     let r = l.run();
+    let tail = if is_last && r.is_ok() {
+        l.tail(gaps_before)
+    } else {
+        None
+    };
     let end_line = l.input.line;
     let since_k1 = l.since_k1;
     if is_last {
         state.report.unverified_tail_commands = since_k1;
+        state.report.tail = tail;
     }
     let len = match &state.report.truncated {
         Some(t) if is_last && r.is_ok() => t.offset,
@@ -578,11 +590,17 @@ enum LineEnd {
 }
 
 /// Buffered reading of one file, with the offset, line number and running CRC of
-/// what has been consumed.
+/// what has been consumed. `buf[pos..end]` holds read bytes not yet consumed; the
+/// buffer is zeroed only when it grows (to the largest command plus one chunk).
 struct Input {
     file: File,
+    /// Size of the file when it was opened (sizes the reads of small files).
+    size: u64,
+    /// Offset of the file's read position (the end of what was read).
+    file_pos: u64,
     buf: Vec<u8>,
     pos: usize,
+    end: usize,
     off: u64,
     line: u64,
     eof: bool,
@@ -590,11 +608,14 @@ struct Input {
 }
 
 impl Input {
-    fn new(file: File) -> Input {
+    fn new(file: File, size: u64) -> Input {
         Input {
             file,
+            size,
+            file_pos: 0,
             buf: Vec::new(),
             pos: 0,
+            end: 0,
             off: 0,
             line: 1,
             eof: false,
@@ -603,11 +624,11 @@ impl Input {
     }
 
     fn avail(&self) -> usize {
-        self.buf.len() - self.pos
+        self.end - self.pos
     }
 
     fn rest(&self) -> &[u8] {
-        &self.buf[self.pos..]
+        &self.buf[self.pos..self.end]
     }
 
     /// Reads one more chunk; false at end of file.
@@ -616,27 +637,28 @@ impl Input {
             return Ok(false);
         }
         if self.pos > 0 {
-            self.buf.drain(..self.pos);
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
             self.pos = 0;
         }
-        let old = self.buf.len();
-        self.buf.resize(old + CHUNK, 0);
+        let remaining = self.size.saturating_sub(self.file_pos);
+        let want = (remaining.min(CHUNK as u64) as usize + 1).clamp(4096, CHUNK);
+        if self.buf.len() < self.end + want {
+            self.buf.resize(self.end + want, 0);
+        }
         loop {
-            match self.file.read(&mut self.buf[old..]) {
+            match self.file.read(&mut self.buf[self.end..self.end + want]) {
                 Ok(0) => {
-                    self.buf.truncate(old);
                     self.eof = true;
                     return Ok(false);
                 }
                 Ok(n) => {
-                    self.buf.truncate(old + n);
+                    self.end += n;
+                    self.file_pos += n as u64;
                     return Ok(true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
         }
     }
@@ -686,8 +708,9 @@ impl Input {
 
     fn seek(&mut self, off: u64, line: u64) -> io::Result<()> {
         self.file.seek(SeekFrom::Start(off))?;
-        self.buf.clear();
+        self.file_pos = off;
         self.pos = 0;
+        self.end = 0;
         self.off = off;
         self.line = line;
         self.eof = false;
@@ -911,6 +934,9 @@ struct FileLoader<'a, 'b> {
     since_k1: u64,
     /// Commands of the current batch applied before it was verified (Salvage).
     applied_early: u64,
+    /// The file was read to its end with no salvage (the running CRC covers the
+    /// bytes since the last annotation).
+    clean_eof: bool,
     /// After a gap that may have contained a SELECT, the database is unknown until
     /// the next SELECT: `(start and line of the commands skipped for that, start of
     /// the gap)`.
@@ -918,6 +944,29 @@ struct FileLoader<'a, 'b> {
 }
 
 impl FileLoader<'_, '_> {
+    /// The bytes after the last annotation, once the file is loaded (see
+    /// [`LoadReport::tail`]).
+    fn tail(&mut self, gaps_before: usize) -> Option<Tail> {
+        if self.state.report.quarantined.len() > gaps_before {
+            return None;
+        }
+        if self.clean_eof {
+            return Some(Tail {
+                bytes: self.input.off - self.batch_start,
+                crc: self.input.crc.clone().finalize(),
+            });
+        }
+        let len = self.state.report.truncated.as_ref()?.offset;
+        if self.batch_start > len {
+            return None;
+        }
+        let crc = crc_range(&mut self.input.file, self.batch_start, len).ok()?;
+        Some(Tail {
+            bytes: len - self.batch_start,
+            crc,
+        })
+    }
+
     fn run(&mut self) -> Result<(), LoadError> {
         if self.input.off == 0 {
             let rdb = self
@@ -1513,7 +1562,9 @@ impl FileLoader<'_, '_> {
         self.flush_pending().map_err(|f| self.fail_to_error(f))?;
         let end = self.input.off;
         self.close_uncertain(end)
-            .map_err(|e| LoadError::io(self.path, &e))
+            .map_err(|e| LoadError::io(self.path, &e))?;
+        self.clean_eof = true;
+        Ok(())
     }
 
     fn after_salvage_to_eof(&mut self) -> Result<(), LoadError> {

@@ -114,6 +114,10 @@ pub struct AofWriter {
     stop: AtomicBool,
     /// Serialises file-set changes (rewrite, FLUSHALL reset).
     pub maintenance: Mutex<()>,
+    /// Held while a batch is being written (by the writer thread or a connection).
+    write_lock: Mutex<()>,
+    /// `policy == Always`, readable without a lock on the append path.
+    always: AtomicBool,
     pub resets: AtomicU64,
 }
 
@@ -141,6 +145,7 @@ impl AofWriter {
         m: Manifest,
         policy: FsyncPolicy,
         last_seq: u64,
+        append_ok: bool,
     ) -> std::io::Result<Arc<AofWriter>> {
         std::fs::create_dir_all(dir)?;
         let mut m = m;
@@ -150,10 +155,18 @@ impl AofWriter {
                 .map(|md| md.len())
                 .unwrap_or(0);
         }
+        // Append to the last incremental file only if it ends exactly after an
+        // annotation (its next batch's len/crc then count from there); otherwise
+        // (a file Redis wrote, a tail kept after a crash) start a new one.
+        let mut last_seq = last_seq;
         let incr_entry = match m.incrs.last() {
-            Some(e) => e.clone(),
-            None => {
-                let seq = m.base.as_ref().map_or(1, |b| b.seq);
+            Some(e) if append_ok => e.clone(),
+            _ => {
+                let seq = if m.incrs.is_empty() && m.base.is_none() {
+                    1
+                } else {
+                    crate::rewrite::next_seq(&m)
+                };
                 let e = FileEntry {
                     name: manifest::incr_name(appendfilename, seq),
                     seq,
@@ -162,6 +175,7 @@ impl AofWriter {
                 m.incrs.push(e.clone());
                 File::create(dir.join(&e.name))?.sync_all()?;
                 m.write_atomic(dir, &manifest::manifest_name(appendfilename))?;
+                last_seq = 0;
                 e
             }
         };
@@ -194,6 +208,8 @@ impl AofWriter {
             durable_tx,
             stop: AtomicBool::new(false),
             maintenance: Mutex::new(()),
+            write_lock: Mutex::new(()),
+            always: AtomicBool::new(policy == FsyncPolicy::Always),
             resets: AtomicU64::new(0),
         });
         w.status.last_fsync_ms.store(now_ms(), Ordering::Relaxed);
@@ -219,6 +235,8 @@ impl AofWriter {
 
     pub fn set_policy(&self, p: FsyncPolicy) {
         *self.policy.lock() = p;
+        self.always
+            .store(p == FsyncPolicy::Always, Ordering::Release);
     }
 
     /// Encodes one command's effects (applied together) and returns its ticket.
@@ -266,7 +284,10 @@ impl AofWriter {
         p.ticket += 1;
         let t = p.ticket;
         drop(p);
-        if self.sleeping.load(Ordering::Acquire) {
+        // Under `always` the writer thread writes and fsyncs at once (group commit);
+        // otherwise connections write through before replying and the thread only
+        // picks up what nobody wrote (expiry, within 100 ms).
+        if self.always.load(Ordering::Acquire) && self.sleeping.load(Ordering::Acquire) {
             self.wake.notify_one();
         }
         t
@@ -329,9 +350,8 @@ impl AofWriter {
     }
 
     fn write_loop(self: Arc<Self>) {
-        let mut spare = Vec::with_capacity(1 << 16);
         loop {
-            let (mut data, ticket, reset_at, switch) = {
+            {
                 let mut p = self.pending.lock();
                 while p.bytes.is_empty()
                     && p.switch_at.is_none()
@@ -345,67 +365,94 @@ impl AofWriter {
                 {
                     return;
                 }
-                spare.clear();
-                let data = std::mem::replace(&mut p.bytes, std::mem::take(&mut spare));
-                let reset_at = p.reset_at.take();
-                let switch = p.switch_at.take();
-                (data, p.ticket, reset_at, switch)
-            };
-            // Split at a rewrite's switch point, then at a FLUSHALL reset point.
-            let mut rest = Vec::new();
-            if let Some((at, _)) = &switch {
-                rest = data.split_off((*at).min(data.len()));
             }
-            let reset_at = reset_at.filter(|&r| switch.is_none() || r <= data.len());
-            let mut after_reset = Vec::new();
-            if let Some(r) = reset_at {
-                after_reset = data.split_off(r.min(data.len()));
-            }
-            if !self.write_batch(&data) {
-                self.requeue(data, after_reset, rest, reset_at, switch);
+            if !self.write_pending(u64::MAX) {
                 std::thread::sleep(Duration::from_secs(1));
-                continue;
             }
-            if reset_at.is_some() {
-                if let Err(e) = self.reset_to_empty() {
-                    crate::log::warning(&format!(
-                        "Could not start a new empty AOF after FLUSHALL: {e}"
-                    ));
-                }
-                if !after_reset.is_empty() && !self.write_batch(&after_reset) {
-                    self.requeue(after_reset, Vec::new(), rest, None, switch);
-                    std::thread::sleep(Duration::from_secs(1));
-                    continue;
-                }
-            }
-            if let Some((_, sw)) = switch {
-                self.sync_now();
-                let mut f = self.files.lock();
-                f.incr = sw.incr;
-                f.incr_name = sw.name;
-                f.incr_size = 0;
-                f.seq = 0;
-                drop(f);
-                let (lock, cv) = &*sw.done;
-                *lock.lock() = true;
-                cv.notify_all();
-                if !rest.is_empty() && !self.write_batch(&rest) {
-                    self.requeue(rest, Vec::new(), Vec::new(), None, None);
-                    std::thread::sleep(Duration::from_secs(1));
-                    continue;
-                }
-            }
-            self.status.written_ticket.store(ticket, Ordering::Release);
-            match self.policy() {
-                FsyncPolicy::Always => {
-                    if self.sync_now() {
-                        self.publish_durable(ticket);
-                    }
-                }
-                FsyncPolicy::EverySec | FsyncPolicy::No => {}
-            }
-            spare = data;
         }
+    }
+
+    /// Makes sure the records up to `ticket` have been handed to the OS (written,
+    /// not necessarily fsynced), writing them from the calling thread if needed.
+    /// Under `everysec` and `no` a connection calls this before it replies, so an
+    /// acknowledged write survives a crash of the keel process, as in Redis.
+    /// Returns false if the write failed (the bytes stay buffered).
+    pub fn write_through(&self, ticket: u64) -> bool {
+        if self.status.written_ticket.load(Ordering::Acquire) >= ticket {
+            return true;
+        }
+        self.write_pending(ticket)
+    }
+
+    /// Writes everything appended so far (one batch, plus the splits a rewrite
+    /// switch or a FLUSHALL reset require). Returns false on a write error.
+    fn write_pending(&self, ticket_needed: u64) -> bool {
+        let _w = self.write_lock.lock();
+        if ticket_needed != u64::MAX
+            && self.status.written_ticket.load(Ordering::Acquire) >= ticket_needed
+        {
+            return true;
+        }
+        let (mut data, ticket, reset_at, switch) = {
+            let mut p = self.pending.lock();
+            if p.bytes.is_empty() && p.switch_at.is_none() {
+                return true;
+            }
+            let cap = p.bytes.capacity().min(1 << 20);
+            let data = std::mem::replace(&mut p.bytes, Vec::with_capacity(cap));
+            // Every batch starts by selecting its database, so a reader that has to
+            // skip a damaged batch never applies the next one to the wrong database.
+            p.db = None;
+            let reset_at = p.reset_at.take();
+            let switch = p.switch_at.take();
+            (data, p.ticket, reset_at, switch)
+        };
+        // Split at a rewrite's switch point, then at a FLUSHALL reset point.
+        let mut rest = Vec::new();
+        if let Some((at, _)) = &switch {
+            rest = data.split_off((*at).min(data.len()));
+        }
+        let reset_at = reset_at.filter(|&r| switch.is_none() || r <= data.len());
+        let mut after_reset = Vec::new();
+        if let Some(r) = reset_at {
+            after_reset = data.split_off(r.min(data.len()));
+        }
+        if !self.write_batch(&data) {
+            self.requeue(data, after_reset, rest, reset_at, switch);
+            return false;
+        }
+        if reset_at.is_some() {
+            if let Err(e) = self.reset_to_empty() {
+                crate::log::warning(&format!(
+                    "Could not start a new empty AOF after FLUSHALL: {e}"
+                ));
+            }
+            if !after_reset.is_empty() && !self.write_batch(&after_reset) {
+                self.requeue(after_reset, Vec::new(), rest, None, switch);
+                return false;
+            }
+        }
+        if let Some((_, sw)) = switch {
+            self.sync_now();
+            let mut f = self.files.lock();
+            f.incr = sw.incr;
+            f.incr_name = sw.name;
+            f.incr_size = 0;
+            f.seq = 0;
+            drop(f);
+            let (lock, cv) = &*sw.done;
+            *lock.lock() = true;
+            cv.notify_all();
+            if !rest.is_empty() && !self.write_batch(&rest) {
+                self.requeue(rest, Vec::new(), Vec::new(), None, None);
+                return false;
+            }
+        }
+        self.status.written_ticket.store(ticket, Ordering::Release);
+        if self.policy() == FsyncPolicy::Always && self.sync_now() {
+            self.publish_durable(ticket);
+        }
+        true
     }
 
     /// Puts unwritten bytes back in front of whatever was appended meanwhile.

@@ -21,8 +21,8 @@ fn tool(args: &[&Path], fix: bool) -> (i32, String) {
         .stdin(Stdio::null())
         .output()
         .expect("run keel-check-aof");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -39,7 +39,10 @@ fn valid_file() {
         out.contains(&format!("size={n}, ok_up_to={n}, ")) && out.contains("diff=0"),
         "{out}"
     );
-    assert!(out.contains(&format!("AOF {} is valid", p.display())), "{out}");
+    assert!(
+        out.contains(&format!("AOF {} is valid", p.display())),
+        "{out}"
+    );
 }
 
 #[test]
@@ -62,7 +65,11 @@ fn truncated_file_fix_and_recheck() {
         out.contains("is not valid. Use the --fix option to try fixing it."),
         "{out}"
     );
-    assert_eq!(fs::read(&p).unwrap(), &b.bytes[..cut], "check changed the file");
+    assert_eq!(
+        fs::read(&p).unwrap(),
+        &b.bytes[..cut],
+        "check changed the file"
+    );
 
     // stdin is not a terminal: --fix asks nothing.
     let (code, out) = tool(&[&p], true);
@@ -109,9 +116,18 @@ fn manifest_checks_every_file() {
     let m = dir.path().join(manifest_name(APPENDFILENAME));
     let (code, out) = tool(&[&m], false);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("INCR AOF appendonly.aof.1.incr.aof is valid"), "{out}");
-    assert!(out.contains("INCR AOF appendonly.aof.2.incr.aof is valid"), "{out}");
-    assert!(out.contains("All AOF files and manifest are valid"), "{out}");
+    assert!(
+        out.contains("INCR AOF appendonly.aof.1.incr.aof is valid"),
+        "{out}"
+    );
+    assert!(
+        out.contains("INCR AOF appendonly.aof.2.incr.aof is valid"),
+        "{out}"
+    );
+    assert!(
+        out.contains("All AOF files and manifest are valid"),
+        "{out}"
+    );
 
     // Damage in a file that is not the last: reported, and --fix refuses.
     let cut = b.bytes.len() - 5;
@@ -119,7 +135,9 @@ fn manifest_checks_every_file() {
     let (code, out) = tool(&[&m], true);
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("Failed to truncate AOF appendonly.aof.1.incr.aof because it is not the last file"),
+        out.contains(
+            "Failed to truncate AOF appendonly.aof.1.incr.aof because it is not the last file"
+        ),
         "{out}"
     );
     assert_eq!(fs::read(&paths[0]).unwrap(), &b.bytes[..cut]);
@@ -198,7 +216,10 @@ fn redis_check_aof_accepts_keel_files() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("is valid"), "{text}");
-    assert!(text.contains(&format!("ok_up_to={}", b.bytes.len())), "{text}");
+    assert!(
+        text.contains(&format!("ok_up_to={}", b.bytes.len())),
+        "{text}"
+    );
 
     // And a multi-part log through its manifest.
     write_log(dir.path(), &[&b.bytes, &b.bytes]);
@@ -210,5 +231,8 @@ fn redis_check_aof_accepts_keel_files() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("All AOF files and manifest are valid"), "{text}");
+    assert!(
+        text.contains("All AOF files and manifest are valid"),
+        "{text}"
+    );
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use keel_persistence::format::{encode_command, Annotation};
+use keel_persistence::format::{encode_command, Annotation, BatchWriter, Tail};
 use keel_persistence::manifest::{base_name, manifest_name, FileEntry, FileKind, Manifest};
 use keel_persistence::{
     load_dir, CorruptPolicy, EngineApply, LoadErrorKind, LoadOptions, LoadReport,
@@ -41,7 +41,10 @@ fn round_trip_across_files() {
     want.extend(b.cmds.clone());
     assert_eq!(rec.applied, want);
     assert_eq!(r.commands, want.len() as u64);
-    assert_eq!(r.batches_verified, (a.batches.len() + b.batches.len()) as u64);
+    assert_eq!(
+        r.batches_verified,
+        (a.batches.len() + b.batches.len()) as u64
+    );
     assert_eq!(r.last_seq, b.seq - 1);
     assert_eq!(r.unverified_tail_commands, 0);
     assert_eq!(r.bytes, (a.bytes.len() + b.bytes.len()) as u64);
@@ -102,6 +105,14 @@ fn redis_file_without_annotations_and_ts_lines() {
     );
     assert_eq!(r.batches_verified, 0);
     assert_eq!(r.unverified_tail_commands, 2);
+    // The whole file is the tail a writer appending to it must cover.
+    assert_eq!(
+        r.tail,
+        Some(Tail {
+            bytes: text.len() as u64,
+            crc: keel_persistence::format::crc32(text)
+        })
+    );
 }
 
 #[test]
@@ -120,12 +131,12 @@ fn unverified_tail_is_kept() {
 fn truncated_at_every_offset() {
     let b = sample();
     let full = &b.bytes;
-    for cut in 0..=full.len() {
+    let check = |cut: usize| {
         let prefix = &full[..cut];
         let (valid, ncmds) = b.valid_at(cut as u64);
 
         // Without load_truncated: an error naming the offset (or success at a boundary).
-        let dir = tempfile::tempdir().unwrap();
+        let dir = fast_tempdir();
         let paths = write_log(dir.path(), &[prefix]);
         let mut rec = Recorder::default();
         let r = load(dir.path(), &opts(false, CorruptPolicy::Refuse), &mut rec);
@@ -143,7 +154,7 @@ fn truncated_at_every_offset() {
         assert_eq!(fs::read(&paths[0]).unwrap(), prefix, "cut {cut}: changed");
 
         // With load_truncated: complete commands applied, file cut, tail saved.
-        let dir = tempfile::tempdir().unwrap();
+        let dir = fast_tempdir();
         let paths = write_log(dir.path(), &[prefix]);
         let mut rec = Recorder::default();
         let r = load(dir.path(), &opts(true, CorruptPolicy::Refuse), &mut rec)
@@ -163,7 +174,40 @@ fn truncated_at_every_offset() {
             assert_eq!(fs::read(&side[0]).unwrap(), &full[valid as usize..cut]);
             assert_eq!(r.bytes, valid);
         }
-    }
+
+        // A writer appending to the (cut) file continues the last batch: the next
+        // load verifies everything.
+        let tail = r.tail.expect("a tail");
+        assert_eq!(
+            tail.bytes,
+            valid
+                - b.batches
+                    .iter()
+                    .map(|bt| bt.end)
+                    .filter(|&e| e <= valid)
+                    .max()
+                    .unwrap_or(0)
+        );
+        let mut w = BatchWriter::continuing(r.last_seq + 1, tail);
+        w.command(&["SET", "after", "1"]);
+        w.seal(1);
+        let mut bytes = fs::read(&paths[0]).unwrap();
+        bytes.extend_from_slice(w.bytes());
+        fs::write(&paths[0], &bytes).unwrap();
+        let mut rec = Recorder::default();
+        let r2 = load(dir.path(), &opts(false, CorruptPolicy::Refuse), &mut rec)
+            .unwrap_or_else(|e| panic!("cut {cut}: after appending: {e}"));
+        assert_eq!(rec.applied.len(), ncmds + 1);
+        assert_eq!(r2.unverified_tail_commands, 0);
+        assert_eq!(r2.tail, Some(Tail::default()));
+    };
+    // fsyncs dominate: run the offsets on a few threads.
+    std::thread::scope(|s| {
+        for k in 0..8 {
+            let check = &check;
+            s.spawn(move || (k..=full.len()).step_by(8).for_each(check));
+        }
+    });
 }
 
 #[test]
@@ -214,7 +258,11 @@ fn checksum_mismatch_is_detected_with_its_offset() {
     assert!(text.contains(&format!("offset {}", batch.start)), "{text}");
     assert!(text.contains("keel-check-aof --fix"), "{text}");
     assert!(text.contains("aof-load-corrupt salvage"), "{text}");
-    assert_eq!(fs::read(&paths[0]).unwrap(), bytes, "Refuse changed the file");
+    assert_eq!(
+        fs::read(&paths[0]).unwrap(),
+        bytes,
+        "Refuse changed the file"
+    );
 
     // Salvage: the other batches load, the damaged one is set aside.
     let mut rec = Recorder::default();
@@ -225,12 +273,18 @@ fn checksum_mismatch_is_detected_with_its_offset() {
     assert_eq!(r.quarantined.len(), 1);
     let g = &r.quarantined[0];
     assert_eq!((g.start, g.end), (batch.start, batch.end));
-    assert!(g.saved_to.ends_with(&format!(".quarantine-{}", batch.start)));
+    assert!(g
+        .saved_to
+        .ends_with(&format!(".quarantine-{}", batch.start)));
     assert_eq!(
         fs::read(&g.saved_to).unwrap(),
         &bytes[batch.start as usize..batch.end as usize]
     );
-    assert_eq!(fs::read(&paths[0]).unwrap(), bytes, "Salvage changed the log");
+    assert_eq!(
+        fs::read(&paths[0]).unwrap(),
+        bytes,
+        "Salvage changed the log"
+    );
     assert_eq!(r.batches_verified, b.batches.len() as u64 - 1);
 }
 
@@ -258,8 +312,8 @@ fn lost_annotation_loses_only_its_batch() {
 #[test]
 fn random_corruption() {
     let b = sample();
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    for round in 0..600 {
+    let one = |round: u64| {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (round + 1).wrapping_mul(0x2545_f491_4f6c_dd1d));
         let mut bytes = b.bytes.clone();
         let what = rng.below(3);
         let pos = rng.below(bytes.len() as u64) as usize;
@@ -273,7 +327,7 @@ fn random_corruption() {
             }
         }
         // Refuse never changes a file.
-        let dir = tempfile::tempdir().unwrap();
+        let dir = fast_tempdir();
         let paths = write_log(dir.path(), &[&bytes]);
         let mut rec = Recorder::default();
         let r = load(dir.path(), &opts(false, CorruptPolicy::Refuse), &mut rec);
@@ -285,7 +339,11 @@ fn random_corruption() {
             assert!(e.valid_up_to <= bytes.len() as u64);
         }
         assert_eq!(fs::read(&paths[0]).unwrap(), bytes, "round {round}");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "round {round}");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "round {round}"
+        );
 
         // Salvage loads every batch the damage did not touch.
         let mut rec = Recorder::default();
@@ -300,7 +358,10 @@ fn random_corruption() {
             .collect();
         // Batches before the damaged one are intact.
         let first = damaged.first().copied().unwrap_or(b.batches.len());
-        let before = b.batches.get(first).map_or(b.cmds.len(), |bt| bt.cmds.start);
+        let before = b
+            .batches
+            .get(first)
+            .map_or(b.cmds.len(), |bt| bt.cmds.start);
         assert_eq!(
             rec.applied[..before.min(rec.applied.len())],
             b.cmds[..before.min(rec.applied.len())],
@@ -326,7 +387,13 @@ fn random_corruption() {
                 "round {round}: later batches missing (pos {pos})"
             );
         }
-    }
+    };
+    std::thread::scope(|s| {
+        for k in 0..8u64 {
+            let one = &one;
+            s.spawn(move || (k..400).step_by(8).for_each(one));
+        }
+    });
 }
 
 #[test]
@@ -376,7 +443,12 @@ fn multi_errors() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         write_log(dir.path(), &[text]);
-        let e = load(dir.path(), &LoadOptions::default(), &mut Recorder::default()).unwrap_err();
+        let e = load(
+            dir.path(),
+            &LoadOptions::default(),
+            &mut Recorder::default(),
+        )
+        .unwrap_err();
         assert!(e.message.contains(want), "{e}");
     }
 }
@@ -396,8 +468,9 @@ fn failing_command() {
     let e = load(dir.path(), &LoadOptions::default(), &mut rec).unwrap_err();
     assert_eq!(e.offset, bad_start);
     assert!(
-        e.message
-            .contains(&format!("command \"BOOM\" at offset {bad_start} failed: ERR BOOM refused")),
+        e.message.contains(&format!(
+            "command \"BOOM\" at offset {bad_start} failed: ERR BOOM refused"
+        )),
         "{e}"
     );
     assert_eq!(fs::read(&paths[0]).unwrap(), b.bytes);
@@ -417,21 +490,38 @@ fn failing_command() {
 #[test]
 fn limits_are_corruption_without_allocation() {
     for (text, want) in [
-        (&b"*1\r\n$536870913\r\nx\r\n"[..], "bulk length out of range"),
-        (&b"*2147483649\r\n$1\r\nx\r\n"[..], "multibulk count out of range"),
+        (
+            &b"*1\r\n$536870913\r\nx\r\n"[..],
+            "bulk length out of range",
+        ),
+        (
+            &b"*2147483649\r\n$1\r\nx\r\n"[..],
+            "multibulk count out of range",
+        ),
         (&b"*0\r\n"[..], "multibulk count out of range"),
         (&b"*1\r\n$-1\r\n"[..], "bulk length out of range"),
-        (&b"*1\r\n$99999999999999999999999\r\n"[..], "bad bulk length"),
+        (
+            &b"*1\r\n$99999999999999999999999\r\n"[..],
+            "bad bulk length",
+        ),
         (&b"*1\r\n$01\r\nx\r\n"[..], "bad bulk length"),
         (&b"*1\r\n$1\r\nxy\r\n"[..], "expected \"\\r\\n\""),
         (&b"*1\r\n:1\r\n"[..], "expected '$'"),
         (&b"SET a b\r\n"[..], "expected '*'"),
-        (&b"#K1 seq=1 ts=1 len=x crc=00000000\r\n"[..], "malformed #K1"),
+        (
+            &b"#K1 seq=1 ts=1 len=x crc=00000000\r\n"[..],
+            "malformed #K1",
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         // A second file makes the first one "not last": nothing is a truncation.
         write_log(dir.path(), &[text, b""]);
-        let e = load(dir.path(), &LoadOptions::default(), &mut Recorder::default()).unwrap_err();
+        let e = load(
+            dir.path(),
+            &LoadOptions::default(),
+            &mut Recorder::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.kind, LoadErrorKind::Corrupt, "{e}");
         assert!(e.message.contains(want), "{want}: {e}");
     }
@@ -440,34 +530,59 @@ fn limits_are_corruption_without_allocation() {
 #[test]
 fn manifest_problems() {
     let dir = tempfile::tempdir().unwrap();
-    let e = load(dir.path(), &LoadOptions::default(), &mut Recorder::default()).unwrap_err();
+    let e = load(
+        dir.path(),
+        &LoadOptions::default(),
+        &mut Recorder::default(),
+    )
+    .unwrap_err();
     assert!(e.missing_manifest());
 
     let mpath = dir.path().join(manifest_name(APPENDFILENAME));
     fs::write(&mpath, "file appendonly.aof.1.incr.aof seq 1 type i\n").unwrap();
-    let e = load(dir.path(), &LoadOptions::default(), &mut Recorder::default()).unwrap_err();
+    let e = load(
+        dir.path(),
+        &LoadOptions::default(),
+        &mut Recorder::default(),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, LoadErrorKind::MissingFile);
     assert!(
-        e.to_string()
-            .contains("is listed in the manifest") && e.to_string().contains("but does not exist"),
+        e.to_string().contains("is listed in the manifest")
+            && e.to_string().contains("but does not exist"),
         "{e}"
     );
 
     fs::write(&mpath, "file appendonly.aof.1.base.rdb seq 1 type b\n").unwrap();
     fs::write(dir.path().join("appendonly.aof.1.base.rdb"), b"REDIS0011").unwrap();
-    let e = load(dir.path(), &LoadOptions::default(), &mut Recorder::default()).unwrap_err();
+    let e = load(
+        dir.path(),
+        &LoadOptions::default(),
+        &mut Recorder::default(),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, LoadErrorKind::Unsupported);
     assert!(e.to_string().contains("RDB"), "{e}");
 
     fs::write(&mpath, "# c\nfile a seq 1 type i\nfile b seq 1 type i\n").unwrap();
-    let e = load(dir.path(), &LoadOptions::default(), &mut Recorder::default()).unwrap_err();
+    let e = load(
+        dir.path(),
+        &LoadOptions::default(),
+        &mut Recorder::default(),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, LoadErrorKind::Manifest);
     assert_eq!(e.line, 3);
     assert!(e.to_string().contains("non-monotonic"), "{e}");
 
     // An empty manifest: nothing to load.
     fs::write(&mpath, "").unwrap();
-    let r = load(dir.path(), &LoadOptions::default(), &mut Recorder::default()).unwrap();
+    let r = load(
+        dir.path(),
+        &LoadOptions::default(),
+        &mut Recorder::default(),
+    )
+    .unwrap();
     assert_eq!(r.commands, 0);
 }
 
@@ -497,14 +612,18 @@ fn progress_is_reported() {
     let last = seen.last().unwrap();
     assert_eq!(last.loaded_bytes, b.bytes.len() as u64);
     assert_eq!(last.total_bytes, b.bytes.len() as u64);
-    assert!(seen.windows(2).all(|w| w[0].loaded_bytes <= w[1].loaded_bytes));
+    assert!(seen
+        .windows(2)
+        .all(|w| w[0].loaded_bytes <= w[1].loaded_bytes));
 }
 
 #[test]
 fn large_values_stream() {
     let mut b = Builder::new();
     let big = "v".repeat(3 * 1024 * 1024 + 17);
-    b.cmd(&["SET", "big", &big]).seal().cmd(&["SET", "small", "1"]);
+    b.cmd(&["SET", "big", &big])
+        .seal()
+        .cmd(&["SET", "small", "1"]);
     let dir = tempfile::tempdir().unwrap();
     write_log(dir.path(), &[&b.bytes]);
     let mut rec = Recorder::default();
@@ -544,8 +663,14 @@ fn engine_apply_reports_errors_and_bad_databases() {
             &b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n"[..],
             "command \"INCR\" at offset 27 failed: ERR value is not an integer",
         ),
-        (&b"*2\r\n$6\r\nSELECT\r\n$2\r\n99\r\n"[..], "DB index is out of range"),
-        (&b"*2\r\n$7\r\nNOSUCHC\r\n$1\r\nk\r\n"[..], "unknown command"),
+        (
+            &b"*2\r\n$6\r\nSELECT\r\n$2\r\n99\r\n"[..],
+            "DB index is out of range",
+        ),
+        (
+            &b"*2\r\n$7\r\nNOSUCHC\r\n$1\r\nk\r\n"[..],
+            "unknown command",
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         write_log(dir.path(), &[text]);
@@ -583,7 +708,10 @@ fn database_after_a_gap() {
     let keys: Vec<(usize, &[u8])> = rec.applied.iter().map(|(d, a)| (*d, &a[1][..])).collect();
     assert_eq!(keys, vec![(0, &b"a"[..]), (3, b"z")]);
     assert_eq!(r.quarantined.len(), 2, "{r:#?}");
-    assert_eq!((r.quarantined[1].start, r.quarantined[1].end), (unknown, known));
+    assert_eq!(
+        (r.quarantined[1].start, r.quarantined[1].end),
+        (unknown, known)
+    );
     assert!(r.quarantined[1].reason.contains("database"));
 
     // Without a SELECT in the damaged batch the database is known.
@@ -607,7 +735,8 @@ fn database_after_a_gap() {
 fn annotation_parse_is_not_fooled_by_values() {
     // A value that contains an annotation-looking line inside a bulk is data.
     let mut b = Builder::new();
-    b.cmd(&["SET", "k", "\r\n#K1 seq=9 ts=9 len=0 crc=00000000\r\n"]).seal();
+    b.cmd(&["SET", "k", "\r\n#K1 seq=9 ts=9 len=0 crc=00000000\r\n"])
+        .seal();
     let dir = tempfile::tempdir().unwrap();
     write_log(dir.path(), &[&b.bytes]);
     let mut rec = Recorder::default();
@@ -616,4 +745,3 @@ fn annotation_parse_is_not_fooled_by_values() {
     assert_eq!(r.batches_verified, 1);
     assert!(Annotation::parse(b"#K1 seq=9 ts=9 len=0 crc=00000000").is_some());
 }
-

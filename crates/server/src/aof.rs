@@ -138,6 +138,7 @@ pub fn load_and_start(server: Arc<Server>) {
     rewrite::clean_temp_files(&dir);
     let mname = manifest::manifest_name(&afn);
     let mut last_seq = 0;
+    let mut append_ok = true;
     let m = if dir.join(&mname).exists() {
         server.engine.set_loading(true);
         *server.persistence.loading.started.lock() = Some(Instant::now());
@@ -170,6 +171,7 @@ pub fn load_and_start(server: Arc<Server>) {
         match loader::load_dir(&dir, &afn, &opts, &mut apply, &mut progress) {
             Ok(report) => {
                 last_seq = report.last_seq;
+                append_ok = report.tail.as_ref().is_some_and(|t| t.bytes == 0);
                 if let Some(t) = &report.truncated {
                     let note = format!("{t:?}");
                     warning!("The AOF was truncated at the end (a crash during a write); loaded every complete command: {}", note);
@@ -217,7 +219,7 @@ pub fn load_and_start(server: Arc<Server>) {
     } else {
         Default::default()
     };
-    match AofWriter::open(&dir, &afn, m, fsync_policy(&server), last_seq) {
+    match AofWriter::open(&dir, &afn, m, fsync_policy(&server), last_seq, append_ok) {
         Ok(w) => {
             if let Err(e) = w.start() {
                 warning!("Can't start the AOF threads: {}", e);
@@ -535,5 +537,41 @@ pub fn reload(server: &Arc<Server>) -> Result<(), String> {
                 e.to_string().replace(['\r', '\n'], " ")
             ))
         }
+    }
+}
+
+/// CONFIG SET appendonly yes|no at run time, as Redis: turning it on writes a
+/// base of the current dataset first (a rewrite), turning it off flushes, fsyncs
+/// and stops logging.
+pub fn set_appendonly(server: &Arc<Server>, on: bool) -> Result<(), String> {
+    if on {
+        if server.persistence.writer().is_some() {
+            return Ok(());
+        }
+        let (dir, afn) = aof_dir(server);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("ERR can't create {}: {e}", dir.display()))?;
+        rewrite::clean_temp_files(&dir);
+        let m = load_manifest(&dir, &manifest::manifest_name(&afn)).unwrap_or_default();
+        let w = AofWriter::open(&dir, &afn, m, fsync_policy(server), 0, false)
+            .map_err(|e| format!("ERR can't open the append only file: {e}"))?;
+        w.start()
+            .map_err(|e| format!("ERR can't start the AOF threads: {e}"))?;
+        *server.persistence.writer.write() = Some(w.clone());
+        server.sink.set_aof(Some(w));
+        notice!("AOF enabled at run time: writing a base of the current dataset.");
+        start_rewrite(server).map_err(|e| e.replace("ERR ", "ERR appendonly: "))?;
+    } else if let Some(w) = server.persistence.writer.write().take() {
+        server.sink.set_aof(None);
+        w.shutdown();
+        notice!("AOF disabled at run time.");
+    }
+    Ok(())
+}
+
+/// CONFIG SET appendfsync at run time.
+pub fn apply_fsync_policy(server: &Server) {
+    if let Some(w) = server.persistence.writer() {
+        w.set_policy(fsync_policy(server));
     }
 }

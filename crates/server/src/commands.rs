@@ -101,7 +101,10 @@ pub async fn run(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Opti
                     .collect(),
             )
         }
-        "config|set" => config_set(&server, argv),
+        "config|set" => {
+            let local = conn.handle.peer.is_none_or(|p| p.ip().is_loopback());
+            config_set(&server, argv, local)
+        }
         "config|resetstat" => {
             reset_stats(&server);
             Frame::ok()
@@ -520,7 +523,7 @@ fn hello(conn: &mut Conn, argv: &[Bytes]) -> Frame {
     ])
 }
 
-fn config_set(server: &Server, argv: &[Bytes]) -> Frame {
+fn config_set(server: &std::sync::Arc<Server>, argv: &[Bytes], local: bool) -> Frame {
     if argv.len() < 4 || argv.len() % 2 != 0 {
         return Frame::error("ERR wrong number of arguments for 'config|set' command");
     }
@@ -528,10 +531,22 @@ fn config_set(server: &Server, argv: &[Bytes]) -> Frame {
         .chunks(2)
         .map(|c| (c[0].to_vec(), c[1].to_vec()))
         .collect();
-    let res = server.config.write().set(&pairs);
+    let res = server.config.write().set_for_client(&pairs, local);
     match res {
-        Ok(_changed) => {
+        Ok(changed) => {
             server.refresh_hot();
+            for name in &changed {
+                match name.as_str() {
+                    "appendfsync" => crate::aof::apply_fsync_policy(server),
+                    "appendonly" => {
+                        let on = server.config.read().get_bool("appendonly");
+                        if let Err(e) = crate::aof::set_appendonly(server, on) {
+                            return Frame::error(e);
+                        }
+                    }
+                    _ => {}
+                }
+            }
             Frame::ok()
         }
         Err(e) => Frame::error(e),

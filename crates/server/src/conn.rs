@@ -293,9 +293,9 @@ impl Conn {
         let _ = wr.shutdown().await;
     }
 
-    /// Under `appendfsync always`, holds this client's replies until the effects of
-    /// its writes are on disk. Many clients wait on the same fsync (group commit);
-    /// clients without pending writes never wait.
+    /// Holds this client's replies until the effects of its writes are safe:
+    /// under `always` on disk (many clients share one fsync: group commit), under
+    /// `everysec` and `no` written to the OS. Clients without writes never wait.
     async fn wait_durable(&mut self) {
         let ticket = self.session.ticket;
         if ticket <= self.acked_ticket {
