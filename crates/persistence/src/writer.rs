@@ -118,6 +118,8 @@ pub struct AofWriter {
     write_lock: Mutex<()>,
     /// `policy == Always`, readable without a lock on the append path.
     always: AtomicBool,
+    /// The everysec fsync thread is inside fsync.
+    fsync_running: AtomicBool,
     pub resets: AtomicU64,
 }
 
@@ -210,6 +212,7 @@ impl AofWriter {
             maintenance: Mutex::new(()),
             write_lock: Mutex::new(()),
             always: AtomicBool::new(policy == FsyncPolicy::Always),
+            fsync_running: AtomicBool::new(false),
             resets: AtomicU64::new(0),
         });
         w.status.last_fsync_ms.store(now_ms(), Ordering::Relaxed);
@@ -380,6 +383,16 @@ impl AofWriter {
     pub fn write_through(&self, ticket: u64) -> bool {
         if self.status.written_ticket.load(Ordering::Acquire) >= ticket {
             return true;
+        }
+        // Like Redis under everysec: while a background fsync is running a write
+        // to the same file can block, so postpone it (the records stay buffered
+        // and the writer thread catches up), but never for more than 2 seconds.
+        if self.fsync_running.load(Ordering::Acquire) && self.policy() == FsyncPolicy::EverySec {
+            let since = self.status.pending_since_ms.load(Ordering::Relaxed);
+            if now_ms().saturating_sub(since) < 2000 {
+                self.status.delayed_fsync.fetch_add(1, Ordering::Relaxed);
+                return true;
+            }
         }
         self.write_pending(ticket)
     }
@@ -575,7 +588,10 @@ impl AofWriter {
                 self.status.last_fsync_ms.store(now_ms(), Ordering::Relaxed);
                 continue;
             }
-            if self.sync_now() {
+            self.fsync_running.store(true, Ordering::Release);
+            let ok = self.sync_now();
+            self.fsync_running.store(false, Ordering::Release);
+            if ok {
                 self.publish_durable(written);
             }
         }
