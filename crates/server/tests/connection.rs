@@ -4,6 +4,7 @@
 mod common;
 use common::TestServer;
 use redis::Value;
+use std::io::Write;
 use std::time::Duration;
 
 #[test]
@@ -477,4 +478,112 @@ async fn async_client_resp2_and_resp3() {
             .unwrap();
         assert_eq!(v, "av");
     }
+}
+
+#[test]
+fn configured_protocol_limits() {
+    let s = TestServer::start_with(&[
+        "--proto-max-bulk-len",
+        "1mb",
+        "--client-query-buffer-limit",
+        "1mb",
+    ]);
+    let mut other = s.conn();
+    // A bulk argument longer than proto-max-bulk-len is a protocol error.
+    let mut raw = s.raw();
+    raw.send(b"*2\r\n$3\r\nGET\r\n$2000000\r\n");
+    assert_eq!(
+        raw.read_until(b"\r\n"),
+        b"-ERR Protocol error: invalid bulk length\r\n"
+    );
+    assert!(raw.closed());
+    // A query buffer past client-query-buffer-limit closes that client (Redis sends
+    // no reply), and nobody else is affected.
+    let mut raw = s.raw();
+    raw.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1048000\r\n");
+    let chunk = vec![b'a'; 64 * 1024];
+    let mut closed = false;
+    for _ in 0..40 {
+        if raw.stream.write_all(&chunk).is_err() {
+            closed = true;
+            break;
+        }
+    }
+    // Either the write failed or the server closed the connection.
+    closed = closed || raw.closed();
+    assert!(
+        closed,
+        "client over the query buffer limit must be disconnected"
+    );
+    let _: () = redis::cmd("SET")
+        .arg("ok")
+        .arg("1")
+        .query(&mut other)
+        .unwrap();
+    let info: String = redis::cmd("INFO").arg("stats").query(&mut other).unwrap();
+    assert!(
+        info.contains("client_query_buffer_limit_disconnections:1"),
+        "{info}"
+    );
+}
+
+#[test]
+fn random_garbage_never_takes_the_server_down() {
+    let s = TestServer::start();
+    let mut c = s.conn();
+    let _: () = redis::cmd("SET")
+        .arg("keep")
+        .arg("intact")
+        .query(&mut c)
+        .unwrap();
+    let mut x: u64 = 0x9e3779b97f4a7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    // Fragments that steer the bytes toward interesting parser states.
+    let pieces: &[&[u8]] = &[
+        b"*",
+        b"$",
+        b"\r\n",
+        b"-1",
+        b"0",
+        b"99999999999",
+        b"SET",
+        b"GET",
+        b"\"",
+        b"'",
+        b"\\x",
+        b"\n",
+        b"*3\r\n",
+        b"$3\r\n",
+        b"PING",
+        b" ",
+        b"\x00",
+        b"\xff",
+        b"HELLO 3",
+        b"SUBSCRIBE",
+        b"MULTI",
+    ];
+    for _ in 0..300 {
+        let mut raw = s.raw();
+        let mut msg = Vec::new();
+        for _ in 0..(next() % 30) {
+            if next() % 3 == 0 {
+                msg.push((next() % 256) as u8);
+            } else {
+                msg.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+        }
+        let _ = raw.stream.write_all(&msg);
+        let _ = raw.stream.set_read_timeout(Some(Duration::from_millis(5)));
+        let mut buf = [0u8; 256];
+        let _ = std::io::Read::read(&mut raw.stream, &mut buf);
+    }
+    let v: String = redis::cmd("GET").arg("keep").query(&mut c).unwrap();
+    assert_eq!(v, "intact");
+    let pong: String = redis::cmd("PING").query(&mut c).unwrap();
+    assert_eq!(pong, "PONG");
 }
