@@ -458,14 +458,61 @@ impl<'e, 'l> Ctx<'e, 'l> {
         true
     }
 
+    /// The position of `key` in `db`'s map, with one hash lookup, after lazy
+    /// expiry (an expired key is removed here and `DEL` is recorded).
+    fn find(&mut self, db: usize, key: &[u8]) -> Option<usize> {
+        let now = self.now;
+        let loading = self.engine.is_loading();
+        let i = self.engine.map.shard_of(key);
+        let removed = {
+            let Some(shard) = self.locks.find(i) else {
+                self.lock_miss = true;
+                return None;
+            };
+            let d = shard.dbs.get_mut(db)?;
+            let idx = d.map.get_index_of(key)?;
+            let expired = !loading && d.map.get_index(idx).is_some_and(|(_, e)| e.is_expired(now));
+            if !expired {
+                return Some(idx);
+            }
+            if let Some((k, e)) = d.map.swap_remove_index(idx) {
+                if e.expire_at != 0 {
+                    d.expires.swap_remove(&k);
+                }
+            }
+            shard.stats.expired_keys += 1;
+            true
+        };
+        if removed {
+            self.effects.push(Effect::new(
+                db,
+                vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
+            ));
+        }
+        None
+    }
+
+    /// The entry at `idx` of `db`'s map in `key`'s shard, marking it used now.
+    fn entry_at(&mut self, db: usize, key: &[u8], idx: usize) -> Option<&mut Entry> {
+        let now = self.now;
+        let i = self.engine.map.shard_of(key);
+        let e = self
+            .locks
+            .find(i)?
+            .dbs
+            .get_mut(db)?
+            .map
+            .get_index_mut(idx)?
+            .1;
+        e.lru = crate::value::lru_clock(now);
+        Some(e)
+    }
+
     /// Looks `key` up in `db` for writing: expired keys are removed first. Does not
     /// count hits or misses.
     pub fn lookup_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        self.expire_if_needed(db, key);
-        let now = self.now;
-        let e = self.dbs(db, key).map.get_mut(key)?;
-        e.lru = crate::value::lru_clock(now);
-        Some(e)
+        let idx = self.find(db, key)?;
+        self.entry_at(db, key, idx)
     }
 
     /// Looks `key` up in the current database for writing.
@@ -476,24 +523,20 @@ impl<'e, 'l> Ctx<'e, 'l> {
     /// Looks `key` up in the current database for reading, counting a hit or miss.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let db = self.db;
-        self.expire_if_needed(db, key);
-        let now = self.now;
-        let shard = self.shard(key)?;
-        let hit = shard.dbs.get(db).is_some_and(|d| d.map.contains_key(key));
-        if hit {
-            shard.stats.keyspace_hits += 1;
-        } else {
-            shard.stats.keyspace_misses += 1;
+        let found = self.find(db, key);
+        if let Some(shard) = self.locks.find(self.engine.map.shard_of(key)) {
+            if found.is_some() {
+                shard.stats.keyspace_hits += 1;
+            } else {
+                shard.stats.keyspace_misses += 1;
+            }
         }
-        let e = shard.dbs.get_mut(db)?.map.get_mut(key)?;
-        e.lru = crate::value::lru_clock(now);
-        Some(e)
+        self.entry_at(db, key, found?)
     }
 
     /// Whether `key` exists in `db` (after lazy expiry), without touching its LRU.
     pub fn exists_in(&mut self, db: usize, key: &[u8]) -> bool {
-        self.expire_if_needed(db, key);
-        self.dbs(db, key).map.contains_key(key)
+        self.find(db, key).is_some()
     }
 
     /// Stores `entry` under `key` in `db`, replacing any value and TTL.
