@@ -306,6 +306,8 @@ impl Conn {
             return;
         };
         if w.policy() != keel_persistence::writer::FsyncPolicy::Always {
+            // everysec / no: the records reach the OS before the reply does.
+            w.write_through(ticket);
             return;
         }
         let mut rx = w.durable_rx();

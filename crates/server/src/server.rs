@@ -410,6 +410,11 @@ async fn serve(server: Arc<Server>, threads: usize) -> i32 {
             return 1;
         }
     };
+    if aof_on {
+        // Until the log is loaded and the writer is installed, commands get
+        // -LOADING: no write may be acknowledged before it can be logged.
+        server.engine.set_loading(true);
+    }
     let mut listeners = Vec::new();
     if port > 0 {
         for b in &binds {
