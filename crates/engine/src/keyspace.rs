@@ -31,14 +31,32 @@ impl DbShard {
     }
 
     /// Inserts or replaces `key`, keeping the TTL index in step.
-    pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
-        if entry.expire_at != 0 {
-            self.expires.insert(key.clone());
-        }
-        let old = self.map.insert(key.clone(), entry);
-        if let Some(o) = &old {
-            if o.expire_at != 0 && self.map.get(&key).is_some_and(|e| e.expire_at == 0) {
-                self.expires.swap_remove(&key);
+    ///
+    /// Keys and string values arrive as slices of a connection's read buffer;
+    /// storing such a slice would keep the whole buffer alive for as long as the
+    /// key lives. Small ones are copied into allocations of their own here.
+    pub fn insert(&mut self, key: Bytes, mut entry: Entry) -> Option<Entry> {
+        entry.value.compact();
+        let expires = entry.expire_at != 0;
+        let (idx, old) = match self.map.get_index_of(&key) {
+            Some(i) => {
+                let slot = self.map.get_index_mut(i).map(|(_, e)| e);
+                (i, slot.map(|e| std::mem::replace(e, entry)))
+            }
+            None => {
+                let (i, _) = self.map.insert_full(compact(key), entry);
+                (i, None)
+            }
+        };
+        let had = old.as_ref().is_some_and(|o| o.expire_at != 0);
+        if expires != had {
+            if let Some((k, _)) = self.map.get_index(idx) {
+                let k = k.clone();
+                if expires {
+                    self.expires.insert(k);
+                } else {
+                    self.expires.swap_remove(&k);
+                }
             }
         }
         old
@@ -71,6 +89,19 @@ impl DbShard {
     pub fn clear(&mut self) {
         self.map = IndexMap::default();
         self.expires = IndexSet::default();
+    }
+}
+
+/// Largest slice copied into its own allocation when stored (larger ones arrive
+/// nearly alone in their read buffer, so sharing it costs little).
+pub const COMPACT_MAX: usize = 64 * 1024;
+
+/// `b` in an allocation of its own when it is small.
+pub fn compact(b: Bytes) -> Bytes {
+    if b.len() <= COMPACT_MAX {
+        Bytes::copy_from_slice(&b)
+    } else {
+        b
     }
 }
 

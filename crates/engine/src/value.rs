@@ -53,6 +53,17 @@ impl Value {
         }
     }
 
+    /// Moves small string data into an allocation of its own (see
+    /// [`crate::keyspace::compact`]).
+    pub fn compact(&mut self) {
+        match self {
+            Value::Str { data, .. } => {
+                let d = std::mem::take(data);
+                *data = crate::keyspace::compact(d);
+            }
+        }
+    }
+
     /// Approximate bytes this value occupies, for MEMORY USAGE and accounting.
     pub fn mem_usage(&self) -> usize {
         match self {
