@@ -687,3 +687,10 @@ impl Engine {
         }
     }
 }
+
+impl Locks<'_> {
+    /// The locked shard with index `idx`, if this set holds it.
+    pub fn shard(&mut self, idx: usize) -> Option<&mut Shard> {
+        self.find(idx)
+    }
+}

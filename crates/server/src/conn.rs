@@ -55,6 +55,13 @@ pub struct Conn {
     pub last_cmd: &'static str,
     /// Highest durability ticket this connection has already waited for.
     pub acked_ticket: u64,
+    /// Commands queued since MULTI.
+    pub multi: Option<Vec<(&'static Command, Vec<Bytes>)>>,
+    /// An error while queuing: EXEC will answer EXECABORT.
+    pub multi_error: bool,
+    /// Keys this client WATCHes, and the flag the effects sink raises when one changes.
+    pub watching: Vec<(usize, Bytes)>,
+    pub watch_dirty: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
@@ -140,9 +147,14 @@ pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
         no_evict: false,
         last_cmd: "NULL",
         acked_ticket: 0,
+        multi: None,
+        multi_error: false,
+        watching: Vec::new(),
+        watch_dirty: Default::default(),
     };
     conn.serve(stream).await;
     conn.leave_feeds();
+    crate::multi::unwatch(&mut conn);
     server.clients.remove(id);
 }
 
@@ -380,6 +392,9 @@ impl Conn {
                     return Some(Frame::error("NOAUTH Authentication required."));
                 }
                 server.count_error(e.as_bytes());
+                if self.multi.is_some() {
+                    self.multi_error = true;
+                }
                 if let Some(c) = keel_engine::table().get(&argv[0]) {
                     server.cmdstats[c.id]
                         .rejected
@@ -433,6 +448,9 @@ impl Conn {
                 _ = tokio::time::sleep(Duration::from_millis(until.saturating_sub(now).min(100))) => {}
                 _ = server.pause.unpaused.notified() => {}
             }
+        }
+        if self.multi.is_some() && !crate::multi::runs_inside_multi(cmd) {
+            return Some(crate::multi::queue(self, cmd, argv));
         }
         self.last_cmd = cmd.name();
         let start = Instant::now();

@@ -12,6 +12,7 @@ pub mod config;
 pub mod conn;
 pub mod info;
 pub mod log;
+pub mod multi;
 pub mod server;
 pub mod slowlog;
 pub mod summaries;

@@ -76,6 +76,7 @@ impl Feeds {
 /// out to effect-feed clients.
 pub struct ServerSink {
     pub feeds: Arc<Feeds>,
+    pub watches: Arc<crate::multi::Watches>,
     pub aof: RwLock<Option<Arc<keel_persistence::writer::AofWriter>>>,
 }
 
@@ -87,6 +88,7 @@ impl ServerSink {
 
 impl EffectSink for ServerSink {
     fn emit(&self, effects: &[Effect]) -> u64 {
+        self.watches.touch(effects);
         let ticket = match self.aof.read().as_ref() {
             Some(w) => w.append(effects),
             None => 0,
@@ -117,6 +119,7 @@ impl EffectSink for ServerSink {
 pub struct Server {
     pub engine: Arc<Engine>,
     pub sink: Arc<ServerSink>,
+    pub watches: Arc<crate::multi::Watches>,
     pub persistence: crate::aof::Persistence,
     pub config: RwLock<Config>,
     pub clients: Registry,
@@ -146,8 +149,10 @@ pub struct Server {
 impl Server {
     pub fn new(config: Config) -> Arc<Server> {
         let feeds = Arc::new(Feeds::default());
+        let watches = Arc::new(crate::multi::Watches::default());
         let sink = Arc::new(ServerSink {
             feeds: feeds.clone(),
+            watches: watches.clone(),
             aof: RwLock::new(None),
         });
         let databases = config.get_i64("databases").clamp(1, 1 << 20) as usize;
@@ -179,6 +184,7 @@ impl Server {
         Arc::new(Server {
             engine,
             sink,
+            watches,
             persistence: Default::default(),
             config: RwLock::new(config),
             clients: Registry::default(),

@@ -66,4 +66,9 @@ pub static SERVER_COMMANDS: &[&str] = &[
     "shutdown",
     "bgrewriteaof",
     "waitaof",
+    "multi",
+    "exec",
+    "discard",
+    "watch",
+    "unwatch",
 ];
