@@ -71,7 +71,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             databases: 16,
-            shards: 32,
+            shards: 256,
         }
     }
 }

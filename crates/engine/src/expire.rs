@@ -372,7 +372,7 @@ mod tests {
         let st = ae.cycle(&e, Duration::ZERO);
         assert!(st.timed_out);
         assert_eq!(st.rounds, 1);
-        assert_eq!(st.shards_visited, 1);
+        assert!(st.shards_visited >= 1);
         assert!(st.expired > 0);
         let mut cycles = 1;
         while (0..4).map(|db| e.dbsize(db)).sum::<usize>() > 0 {
