@@ -82,11 +82,14 @@ impl Registry {
 #[derive(Default)]
 pub struct Pause {
     state: Mutex<Option<(u64, bool)>>, // (until ms, all commands?)
+    /// Set while a pause may be in force: the command path checks only this.
+    active: AtomicBool,
     pub unpaused: Notify,
 }
 
 impl Pause {
     pub fn pause(&self, until_ms: u64, all: bool) {
+        self.active.store(true, Ordering::SeqCst);
         let mut s = self.state.lock();
         // A later pause extends; a stricter mode wins, as Redis does.
         *s = Some(match *s {
@@ -97,7 +100,13 @@ impl Pause {
 
     pub fn unpause(&self) {
         *self.state.lock() = None;
+        self.active.store(false, Ordering::SeqCst);
         self.unpaused.notify_waiters();
+    }
+
+    /// Whether a pause may be in force (cheap; check before [`Pause::blocks`]).
+    pub fn active(&self) -> bool {
+        self.active.load(Ordering::Relaxed)
     }
 
     /// If a command (write or not) must wait now, until when.
@@ -106,6 +115,7 @@ impl Pause {
         match *s {
             Some((until, _)) if until <= now_ms => {
                 *s = None;
+                self.active.store(false, Ordering::SeqCst);
                 None
             }
             Some((until, all)) if all || is_write => Some(until),

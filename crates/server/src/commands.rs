@@ -47,6 +47,16 @@ fn parse_int(b: &[u8]) -> Result<i64, Frame> {
 
 /// Runs a server-level command. `None`: send no reply.
 pub async fn run(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Option<Frame> {
+    match cmd.name() {
+        "debug" => debug(conn, argv).await,
+        "waitaof" => Some(waitaof(conn, argv).await),
+        "exec" => crate::multi::exec(conn).await,
+        _ => run_sync(conn, cmd, argv),
+    }
+}
+
+/// Server commands that complete without waiting (all but DEBUG, WAITAOF, EXEC).
+pub fn run_sync(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Option<Frame> {
     let server = conn.server.clone();
     let r = match cmd.name() {
         "ping" => match argv.len() {
@@ -60,6 +70,9 @@ pub async fn run(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Opti
             Frame::ok()
         }
         "reset" => {
+            conn.multi = None;
+            conn.multi_error = false;
+            crate::multi::unwatch(conn);
             conn.session = Default::default();
             conn.name = Bytes::new();
             conn.reply_mode = ReplyMode::On;
@@ -138,7 +151,7 @@ pub async fn run(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Opti
                 Frame::Array(
                     argv[2..]
                         .iter()
-                        .map(|n| find_command(n).map_or(Frame::NullArray, command_info))
+                        .map(|n| find_command(n).map_or(Frame::Null, command_info))
                         .collect(),
                 )
             }
@@ -213,8 +226,14 @@ pub async fn run(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Opti
                 Frame::error(format!("ERR Unrecognized option '{}'", lossy(&argv[2])))
             }
         }
-        "client|info" => Frame::Verbatim(Bytes::from(client_line(&conn.handle.info.lock()) + "\n")),
-        "client|list" => client_list(&server, argv),
+        "client|info" => {
+            let mut info = conn.handle.info.lock().clone();
+            // The running command, as Redis shows it (the shared info is only
+            // refreshed after each batch of commands).
+            info.last_cmd = conn.last_cmd.to_string();
+            Frame::Verbatim(Bytes::from(client_line(&info) + "\n"))
+        }
+        "client|list" => client_list(&server, argv, conn),
         "client|kill" => client_kill(conn, argv),
         "client|reply" => {
             if is(&argv[2], "on") {
@@ -236,32 +255,38 @@ pub async fn run(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Opti
         "client|no-evict" => {
             if is(&argv[2], "on") {
                 conn.no_evict = true;
+                conn.handle.info.lock().no_evict = true;
                 Frame::ok()
             } else if is(&argv[2], "off") {
                 conn.no_evict = false;
+                conn.handle.info.lock().no_evict = false;
                 Frame::ok()
             } else {
                 Frame::error(ERR_SYNTAX)
             }
         }
         "client|pause" => {
+            if argv.len() > 4 {
+                return Some(Frame::error(
+                    "ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.",
+                ));
+            }
+            // As Redis: the mode is checked before the timeout.
+            let all = match argv.get(3) {
+                None => true,
+                Some(m) if is(m, "all") => true,
+                Some(m) if is(m, "write") => false,
+                Some(_) => return Some(Frame::error("ERR CLIENT PAUSE mode must be WRITE or ALL")),
+            };
             let ms = match parse_int(&argv[2]) {
                 Ok(ms) if ms >= 0 => ms as u64,
-                _ => {
+                Ok(_) => return Some(Frame::error("ERR timeout is negative")),
+                Err(_) => {
                     return Some(Frame::error(
                         "ERR timeout is not an integer or out of range",
                     ))
                 }
             };
-            let all = match argv.get(3) {
-                None => true,
-                Some(m) if is(m, "all") => true,
-                Some(m) if is(m, "write") => false,
-                Some(_) => return Some(Frame::error(ERR_SYNTAX)),
-            };
-            if argv.len() > 4 {
-                return Some(Frame::error(ERR_SYNTAX));
-            }
             server
                 .pause
                 .pause(server.engine.now_ms().saturating_add(ms), all);
@@ -412,12 +437,17 @@ pub async fn run(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Opti
             }
             Frame::ok()
         }
-        "debug" => return debug(conn, argv).await,
+        "multi" => crate::multi::multi(conn),
+        "discard" => crate::multi::discard(conn),
+        "watch" => crate::multi::watch(conn, argv),
+        "unwatch" => {
+            crate::multi::unwatch(conn);
+            Frame::ok()
+        }
         "bgrewriteaof" => match crate::aof::start_rewrite(&server) {
             Ok(()) => Frame::simple("Background append only file rewriting started"),
             Err(e) => Frame::error(e),
         },
-        "waitaof" => return Some(waitaof(conn, argv).await),
         "shutdown" => return shutdown(conn, argv),
         other => Frame::error(format!(
             "ERR '{other}' is declared as a server command but keel has no implementation"
@@ -524,8 +554,12 @@ fn hello(conn: &mut Conn, argv: &[Bytes]) -> Frame {
 }
 
 fn config_set(server: &std::sync::Arc<Server>, argv: &[Bytes], local: bool) -> Frame {
-    if argv.len() < 4 || argv.len() % 2 != 0 {
+    if argv.len() < 4 {
         return Frame::error("ERR wrong number of arguments for 'config|set' command");
+    }
+    // An option without its value: Redis answers a syntax error.
+    if argv.len() % 2 != 0 {
+        return Frame::error(ERR_SYNTAX);
     }
     let pairs: Vec<(Vec<u8>, Vec<u8>)> = argv[2..]
         .chunks(2)
@@ -634,8 +668,18 @@ fn key_spec_frame(k: &KeySpec) -> Frame {
         ),
         FindKeys::Unknown => ("unknown", vec![]),
     };
+    let flags: Vec<&str> = KEY_SPEC_FLAGS
+        .iter()
+        .filter(|(upper, _)| k.flags.iter().any(|f| f.eq_ignore_ascii_case(upper)))
+        .map(|(_, shown)| *shown)
+        .chain(k.flags.iter().copied().filter(|f| {
+            !KEY_SPEC_FLAGS
+                .iter()
+                .any(|(u, _)| f.eq_ignore_ascii_case(u))
+        }))
+        .collect();
     Frame::Map(vec![
-        (bulk_str("flags"), set_of(k.flags)),
+        (bulk_str("flags"), set_of(&flags)),
         (
             bulk_str("begin_search"),
             Frame::Map(vec![
@@ -653,17 +697,156 @@ fn key_spec_frame(k: &KeySpec) -> Frame {
     ])
 }
 
+/// Command flags in the order Redis 7.0's `addReplyCommandFlags` lists them. Flags
+/// missing here (`may_replicate`, `sentinel`, `only_sentinel`, `protected`, and
+/// `touches_arbitrary_keys`, which Redis 7.0 does not report) are hidden, as in
+/// Redis; `movablekeys` is derived from the key specs (see `movable_keys`).
+const SHOWN_COMMAND_FLAGS: &[&str] = &[
+    "write",
+    "readonly",
+    "denyoom",
+    "module",
+    "admin",
+    "pubsub",
+    "noscript",
+    "blocking",
+    "loading",
+    "stale",
+    "skip_monitor",
+    "skip_slowlog",
+    "asking",
+    "fast",
+    "no_auth",
+    "no_mandatory_keys",
+    "no_async_loading",
+    "no_multi",
+    "movablekeys",
+    "allow_busy",
+];
+
+/// ACL categories in the order of Redis's category table (`ACLCommandCategories`).
+const ACL_CATEGORY_ORDER: &[&str] = &[
+    "@keyspace",
+    "@read",
+    "@write",
+    "@set",
+    "@sortedset",
+    "@list",
+    "@hash",
+    "@string",
+    "@bitmap",
+    "@hyperloglog",
+    "@geo",
+    "@stream",
+    "@pubsub",
+    "@admin",
+    "@fast",
+    "@slow",
+    "@blocking",
+    "@dangerous",
+    "@connection",
+    "@transaction",
+    "@scripting",
+];
+
+/// Key-spec flags in the order and case Redis's `addReplyFlagsForKeyArgs` uses.
+const KEY_SPEC_FLAGS: &[(&str, &str)] = &[
+    ("RO", "RO"),
+    ("RW", "RW"),
+    ("OW", "OW"),
+    ("RM", "RM"),
+    ("ACCESS", "access"),
+    ("UPDATE", "update"),
+    ("INSERT", "insert"),
+    ("DELETE", "delete"),
+    ("NOT_KEY", "not_key"),
+    ("INCOMPLETE", "incomplete"),
+    ("VARIABLE_FLAGS", "variable_flags"),
+];
+
+/// `items` reordered as `order` lists them (case-insensitively); items `order`
+/// does not know come last, in their own order.
+fn ordered<'a>(items: &[&'a str], order: &[&'a str]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = order
+        .iter()
+        .filter(|o| items.iter().any(|i| i.eq_ignore_ascii_case(o)))
+        .copied()
+        .collect();
+    out.extend(
+        items
+            .iter()
+            .filter(|i| !order.iter().any(|o| i.eq_ignore_ascii_case(o))),
+    );
+    out
+}
+
+/// Whether Redis 7.0 marks the command `movablekeys`: as its
+/// `populateCommandLegacyRangeSpec` decides, when the key specs cannot be expressed
+/// as one legacy (first, last, step) range or a spec is incomplete. A key-extraction
+/// function alone (SET's, for its variable flags) does not make keys movable.
+fn movable_keys(specs: &[KeySpec]) -> bool {
+    let incomplete = |k: &KeySpec| k.flags.iter().any(|f| f.eq_ignore_ascii_case("INCOMPLETE"));
+    let mut prev_lastkey: i64 = 0;
+    let mut lastkey: u32 = 0;
+    let mut movable = false;
+    for k in specs {
+        let (
+            BeginSearch::Index(pos),
+            FindKeys::Range {
+                lastkey: lk, step, ..
+            },
+        ) = (k.begin, k.find)
+        else {
+            movable = true;
+            continue;
+        };
+        if specs.len() == 1 {
+            return incomplete(k);
+        }
+        if step != 1 || (prev_lastkey != 0 && prev_lastkey != i64::from(pos) - 1) {
+            movable = true;
+            continue;
+        }
+        if incomplete(k) {
+            movable = true;
+        }
+        let abs = if lk >= 0 { lk + pos } else { lk };
+        // Redis compares these as unsigned, so a negative (open-ended) last key wins.
+        lastkey = lastkey.max(abs as u32);
+        prev_lastkey = i64::from(lastkey as i32);
+    }
+    movable
+}
+
+/// COMMAND INFO's flags for a command, as Redis 7.0 shows them.
+fn shown_flags(f: &CommandFacts) -> Vec<&'static str> {
+    let mut flags: Vec<&'static str> = f
+        .flags
+        .iter()
+        .copied()
+        .filter(|fl| *fl != "movablekeys")
+        .collect();
+    if movable_keys(f.key_specs) {
+        flags.push("movablekeys");
+    }
+    SHOWN_COMMAND_FLAGS
+        .iter()
+        .copied()
+        .filter(|s| flags.contains(s))
+        .collect()
+}
+
 /// COMMAND INFO's 10-element description of a command.
 pub fn command_info(c: &Command) -> Frame {
     let f: &CommandFacts = c.facts;
     Frame::Array(vec![
         bulk_str(f.name),
         Frame::Integer(f.arity as i64),
-        set_of(f.flags),
+        set_of(&shown_flags(f)),
         Frame::Integer(f.first_key as i64),
         Frame::Integer(f.last_key as i64),
         Frame::Integer(f.step as i64),
-        set_of(f.acl),
+        set_of(&ordered(f.acl, ACL_CATEGORY_ORDER)),
         Frame::Set(vec![]),
         Frame::Array(f.key_specs.iter().map(key_spec_frame).collect()),
         Frame::Array(c.subcommands.iter().map(|s| command_info(s)).collect()),
@@ -839,7 +1022,15 @@ pub fn client_line(i: &crate::clients::ClientInfo) -> String {
     )
 }
 
-fn client_list(server: &Server, argv: &[Bytes]) -> Frame {
+/// The connected clients, without those already killed whose task has not exited
+/// yet (Redis frees a killed client at once, so it is neither listed nor killed twice).
+fn live_clients(server: &Server) -> Vec<std::sync::Arc<crate::clients::ClientHandle>> {
+    let mut all = server.clients.snapshot();
+    all.retain(|c| !c.killed.load(Ordering::SeqCst));
+    all
+}
+
+fn client_list(server: &Server, argv: &[Bytes], conn: &Conn) -> Frame {
     let mut ids: Option<Vec<u64>> = None;
     let mut i = 2;
     while i < argv.len() {
@@ -874,10 +1065,13 @@ fn client_list(server: &Server, argv: &[Bytes]) -> Frame {
         }
     }
     let mut out = String::new();
-    for c in server.clients.snapshot() {
-        let info = c.info.lock();
+    for c in live_clients(server) {
+        let mut info = c.info.lock().clone();
         if ids.as_ref().is_some_and(|v| !v.contains(&info.id)) {
             continue;
+        }
+        if info.id == conn.id {
+            info.last_cmd = conn.last_cmd.to_string();
         }
         out.push_str(&client_line(&info));
         out.push('\n');
@@ -890,7 +1084,7 @@ fn client_kill(conn: &mut Conn, argv: &[Bytes]) -> Frame {
     if argv.len() == 3 {
         // Old form: CLIENT KILL addr:port.
         let addr = lossy(&argv[2]);
-        for c in server.clients.snapshot() {
+        for c in live_clients(&server) {
             if c.info.lock().addr == addr {
                 c.kill();
                 if c.info.lock().id == conn.id {
@@ -949,7 +1143,7 @@ fn client_kill(conn: &mut Conn, argv: &[Bytes]) -> Frame {
     }
     let now = server.engine.now_ms();
     let mut killed = 0;
-    for c in server.clients.snapshot() {
+    for c in live_clients(&server) {
         let info = c.info.lock().clone();
         if id.is_some_and(|i| i != info.id)
             || addr.as_ref().is_some_and(|a| *a != info.addr)
@@ -1017,17 +1211,19 @@ async fn debug(conn: &mut Conn, argv: &[Bytes]) -> Option<Frame> {
             Frame::ok()
         }
         "set-active-expire" if argv.len() == 3 => {
-            server.engine.set_active_expire(&argv[2][..] != b"0");
+            // Redis reads the flag with atoi(): "00" disables, "abc" disables too.
+            server.engine.set_active_expire(atoi(&argv[2]) != 0);
             Frame::ok()
         }
         "object" if argv.len() == 3 => {
             let lru_now = keel_engine::value::lru_clock(server.engine.now_ms());
             match keel_engine::inspect::with_entry(&server.engine, conn.session.db, &argv[2], |e| {
                 format!(
-                    "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                    "Value at:0x{:x} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                     e as *const _ as usize,
+                    keel_engine::cmd::keys::refcount(&e.value),
                     e.value.encoding(),
-                    e.value.mem_usage(),
+                    serialized_len(&e.value),
                     e.lru,
                     lru_now.wrapping_sub(e.lru) & ((1 << 24) - 1)
                 )
@@ -1060,7 +1256,7 @@ async fn debug(conn: &mut Conn, argv: &[Bytes]) -> Option<Frame> {
                 Err(e) => Frame::error(format!("ERR reload failed: {e}")),
             }
         }
-        "help" => help(&[
+        "help" if argv.len() == 2 => help(&[
             "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "DIGEST",
             "    Output a hex signature representing the current DB content.",
@@ -1140,6 +1336,74 @@ async fn waitaof(conn: &mut Conn, argv: &[Bytes]) -> Frame {
     Frame::Array(vec![Frame::Integer(local), Frame::Integer(0)])
 }
 
+/// C's `atoi`: optional leading spaces and sign, then digits up to the first
+/// non-digit; 0 when there are none.
+fn atoi(b: &[u8]) -> i64 {
+    let mut i = 0;
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    let neg = b.get(i) == Some(&b'-');
+    if matches!(b.get(i), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    let mut n: i64 = 0;
+    while let Some(d) = b.get(i).filter(|c| c.is_ascii_digit()) {
+        n = n.wrapping_mul(10).wrapping_add(i64::from(d - b'0'));
+        i += 1;
+    }
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
+/// Bytes an RDB length prefix takes (`rdbSaveLen`).
+fn rdb_len_prefix(n: usize) -> usize {
+    if n < 1 << 6 {
+        1
+    } else if n < 1 << 14 {
+        2
+    } else if n as u64 <= u64::from(u32::MAX) {
+        5
+    } else {
+        9
+    }
+}
+
+/// Bytes an integer takes in Redis's RDB special integer encoding, when it fits
+/// in 32 bits (`rdbEncodeInteger`).
+fn rdb_int_len(v: i64) -> Option<usize> {
+    if (-(1 << 7)..1 << 7).contains(&v) {
+        Some(2)
+    } else if (-(1 << 15)..1 << 15).contains(&v) {
+        Some(3)
+    } else if (-(1 << 31)..1 << 31).contains(&v) {
+        Some(5)
+    } else {
+        None
+    }
+}
+
+/// DEBUG OBJECT's `serializedlength`: the bytes the value takes in an RDB file
+/// (`rdbSavedObjectLen`), without LZF compression, which Redis applies to
+/// compressible strings longer than 20 bytes when `rdbcompression` is on.
+fn serialized_len(v: &keel_engine::value::Value) -> usize {
+    match v {
+        keel_engine::value::Value::Str { data, .. } => {
+            // Int-encoded values, and short strings holding a canonical integer,
+            // are saved with the integer encoding when it fits in 32 bits.
+            let as_int = if v.encoding() == "int" || data.len() <= 11 {
+                keel_engine::util::parse_i64(data).and_then(rdb_int_len)
+            } else {
+                None
+            };
+            as_int.unwrap_or(rdb_len_prefix(data.len()) + data.len())
+        }
+    }
+}
+
 fn shutdown(conn: &mut Conn, argv: &[Bytes]) -> Option<Frame> {
     let mut abort = false;
     for a in &argv[1..] {
@@ -1157,4 +1421,76 @@ fn shutdown(conn: &mut Conn, argv: &[Bytes]) -> Option<Frame> {
     conn.server.request_shutdown();
     conn.after = After::Close;
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keel_engine::value::Value;
+
+    fn val(s: &str) -> Value {
+        Value::string(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    #[test]
+    fn serialized_lengths_follow_redis_rdb_encoding() {
+        // Values Redis 7.0.15's DEBUG OBJECT reports.
+        assert_eq!(serialized_len(&val("abc")), 4);
+        assert_eq!(serialized_len(&val("123")), 2);
+        assert_eq!(serialized_len(&val("-128")), 2);
+        assert_eq!(serialized_len(&val("128")), 3);
+        assert_eq!(serialized_len(&val("32768")), 5);
+        assert_eq!(serialized_len(&val("2147483648")), 11);
+        assert_eq!(serialized_len(&val("0123")), 5);
+        assert_eq!(serialized_len(&val("")), 1);
+        assert_eq!(serialized_len(&val(&"x".repeat(64))), 66);
+        let raw = Value::Str {
+            data: Bytes::from_static(b"77"),
+            raw: true,
+        };
+        assert_eq!(serialized_len(&raw), 2);
+    }
+
+    #[test]
+    fn atoi_as_c() {
+        assert_eq!(atoi(b"0"), 0);
+        assert_eq!(atoi(b"00"), 0);
+        assert_eq!(atoi(b"abc"), 0);
+        assert_eq!(atoi(b"1"), 1);
+        assert_eq!(atoi(b" -2x"), -2);
+    }
+
+    #[test]
+    fn command_info_flags_as_redis_7_0() {
+        let facts = |n: &str| find_command(n.as_bytes()).expect(n).facts;
+        for n in [
+            "set",
+            "get",
+            "mset",
+            "rename",
+            "copy",
+            "del",
+            "object|encoding",
+        ] {
+            assert!(!movable_keys(facts(n).key_specs), "{n}");
+        }
+        assert_eq!(shown_flags(facts("set")), ["write", "denyoom"]);
+        // Flags Redis hides, and Redis's order.
+        assert_eq!(
+            shown_flags(facts("hello")),
+            [
+                "noscript",
+                "loading",
+                "stale",
+                "fast",
+                "no_auth",
+                "allow_busy"
+            ]
+        );
+        assert_eq!(shown_flags(facts("scan")), ["readonly"]);
+        assert_eq!(
+            ordered(facts("get").acl, ACL_CATEGORY_ORDER),
+            ["@read", "@string", "@fast"]
+        );
+    }
 }

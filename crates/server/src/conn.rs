@@ -433,7 +433,7 @@ impl Conn {
             }
         }
         // CLIENT PAUSE: writes (or everything) wait until the pause ends.
-        loop {
+        while server.pause.active() {
             let now = server.engine.now_ms();
             let Some(until) = server
                 .pause

@@ -76,7 +76,8 @@ fn watch_is_invalidated_by_writes_expiry_and_flushes_but_not_reads() {
     let s = TestServer::start();
     let mut a = s.raw();
     let mut b = s.conn();
-    let cases: Vec<(&str, Box<dyn Fn(&mut redis::Connection)>)> = vec![
+    type Change = Box<dyn Fn(&mut redis::Connection)>;
+    let cases: Vec<(&str, Change)> = vec![
         (
             "write",
             Box::new(|c| redis::cmd("SET").arg("w").arg("other").exec(c).unwrap()),
@@ -254,8 +255,7 @@ fn transactions_survive_restart_and_torn_tail() {
     let manifest = std::fs::read_to_string(aofdir.join("appendonly.aof.manifest")).unwrap();
     let last = manifest
         .lines()
-        .filter(|l| l.contains("type i"))
-        .last()
+        .rfind(|l| l.contains("type i"))
         .and_then(|l| l.split_whitespace().nth(1))
         .unwrap()
         .to_string();

@@ -610,7 +610,7 @@ fn object_refcount(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 
 /// Redis shares the integers 0..10000 (OBJ_SHARED_INTEGERS) with a refcount of
 /// INT_MAX; every other value is referenced once.
-fn refcount(v: &Value) -> i64 {
+pub fn refcount(v: &Value) -> i64 {
     match v {
         Value::Str { data, .. } => match crate::util::parse_i64(data) {
             Some(i) if (0..10_000).contains(&i) && v.encoding() == "int" => i64::from(i32::MAX),

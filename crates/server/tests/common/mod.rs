@@ -132,7 +132,8 @@ impl TestServer {
                         // the log says when writes are accepted.
                         let log = self.log();
                         if buf[..n].starts_with(b"-NOAUTH")
-                            && (log.contains("Ready to accept writes") || log.contains("appendonly is off"))
+                            && (log.contains("Ready to accept writes")
+                                || log.contains("appendonly is off"))
                         {
                             return;
                         }
