@@ -146,6 +146,7 @@ for full in sorted(cmds):
     print("        key_specs: &[%s]," % ", ".join(key_spec(s) for s in specs))
     print("        group: %s, since: %s, complexity: %s," % (rs(v.get("group", "")), rs(v.get("since", "")), rs(v.get("complexity", ""))))
     print("        doc_flags: &[%s]," % ", ".join(rs(f.lower()) for f in v.get("doc_flags", [])))
+    print("        tips: &[%s]," % ", ".join(rs(t.lower()) for t in v.get("command_tips", [])))
     print("        args: &[%s]," % ", ".join(arg(a, 0) for a in v.get("arguments", [])))
     print("    },")
 print("];")

@@ -49,12 +49,16 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
         "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
         "-inf" | "-infinity" => f64::NEG_INFINITY,
         _ => {
-            // Rust accepts "nan"/"inf" spelled other ways and no hex floats; reject
-            // the former explicitly and let the rest parse.
-            if lower.contains("nan") || lower.contains('x') {
+            // Rust accepts "nan"/"inf" spelled other ways and no hex floats: reject
+            // the former, parse the latter as C's strtod does.
+            if lower.contains("nan") {
                 return None;
             }
-            text.parse::<f64>().ok()?
+            if lower.contains('x') {
+                parse_hex_float(&lower)?
+            } else {
+                text.parse::<f64>().ok()?
+            }
         }
     };
     if v.is_nan() {
@@ -62,6 +66,35 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     } else {
         Some(v)
     }
+}
+
+/// C99 hexadecimal floating point (`0x1.8p3`, `-0x10`), as strtod reads it.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (neg, rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let rest = rest.strip_prefix("0x")?;
+    let (mant, exp) = match rest.split_once('p') {
+        Some((m, e)) => (m, e.parse::<i32>().ok()?),
+        None => (rest, 0),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars() {
+        v = v * 16.0 + c.to_digit(16)? as f64;
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        v += c.to_digit(16)? as f64 * scale;
+        scale /= 16.0;
+    }
+    let v = v * 2f64.powi(exp);
+    Some(if neg { -v } else { v })
 }
 
 /// Formats an integer.
@@ -113,6 +146,10 @@ mod tests {
         assert_eq!(parse_f64(b" 1"), None);
         assert_eq!(parse_f64(b"1 "), None);
         assert_eq!(parse_f64(b"abc"), None);
+        assert_eq!(parse_f64(b"0x10"), Some(16.0));
+        assert_eq!(parse_f64(b"-0x1.8p1"), Some(-3.0));
+        assert_eq!(parse_f64(b"0x"), None);
+        assert_eq!(parse_f64(b"0xg"), None);
         assert_eq!(fmt_incr_float(10.5), "10.5");
         assert_eq!(fmt_incr_float(3.0), "3");
         assert_eq!(fmt_incr_float(5.0e3), "5000");

@@ -847,7 +847,12 @@ pub fn command_info(c: &Command) -> Frame {
         Frame::Integer(f.last_key as i64),
         Frame::Integer(f.step as i64),
         set_of(&ordered(f.acl, ACL_CATEGORY_ORDER)),
-        Frame::Set(vec![]),
+        Frame::Set(
+            f.tips
+                .iter()
+                .map(|t| Frame::Simple(Bytes::copy_from_slice(t.as_bytes())))
+                .collect(),
+        ),
         Frame::Array(f.key_specs.iter().map(key_spec_frame).collect()),
         Frame::Array(c.subcommands.iter().map(|s| command_info(s)).collect()),
     ])

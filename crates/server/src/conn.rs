@@ -423,6 +423,20 @@ impl Conn {
                 "LOADING Redis is loading the dataset in memory",
             ));
         }
+        let maxmemory = server.hot.maxmemory.load(Ordering::Relaxed);
+        if maxmemory > 0
+            && cmd.facts.has_flag("denyoom")
+            && server.used_memory.load(Ordering::Relaxed) > maxmemory
+        {
+            stat.rejected.fetch_add(1, Ordering::Relaxed);
+            server.count_error(b"OOM");
+            if self.multi.is_some() {
+                self.multi_error = true;
+            }
+            return Some(Frame::error(
+                "OOM command not allowed when used memory > 'maxmemory'.",
+            ));
+        }
         if cmd.is_write() {
             if let Some(e) = server.persistence.writer().and_then(|w| w.write_error()) {
                 stat.rejected.fetch_add(1, Ordering::Relaxed);

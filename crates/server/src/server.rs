@@ -53,6 +53,7 @@ pub struct Hot {
     pub timeout_s: AtomicU64,
     pub hz: AtomicU64,
     pub requirepass: RwLock<String>,
+    pub maxmemory: AtomicU64,
 }
 
 /// Subscribers to MONITOR and to the effects feed.
@@ -142,6 +143,8 @@ pub struct Server {
     /// Allocator bytes in use when the server started (INFO used_memory_startup).
     pub startup_memory: u64,
     pub peak_memory: AtomicU64,
+    /// Allocator bytes in use, refreshed by the cron (maxmemory checks read it).
+    pub used_memory: AtomicU64,
     /// Samples for INFO's instantaneous_* figures: (ms, commands, in bytes, out bytes).
     pub samples: Mutex<std::collections::VecDeque<(u64, u64, u64, u64)>>,
 }
@@ -179,6 +182,7 @@ impl Server {
             timeout_s: AtomicU64::new(config.get_i64("timeout").max(0) as u64),
             hz: AtomicU64::new(config.get_i64("hz").clamp(1, 500) as u64),
             requirepass: RwLock::new(config.get_str("requirepass").to_string()),
+            maxmemory: AtomicU64::new(config.get_u64("maxmemory")),
         };
         let count = keel_engine::table().count();
         Arc::new(Server {
@@ -208,6 +212,7 @@ impl Server {
                 .unwrap_or_default(),
             startup_memory: crate::info::allocator_stats().0,
             peak_memory: AtomicU64::new(0),
+            used_memory: AtomicU64::new(0),
             samples: Mutex::new(Default::default()),
         })
     }
@@ -242,6 +247,13 @@ impl Server {
             .hz
             .store(c.get_i64("hz").clamp(1, 500) as u64, Ordering::Relaxed);
         *self.hot.requirepass.write() = c.get_str("requirepass").to_string();
+        self.hot
+            .maxmemory
+            .store(c.get_u64("maxmemory"), Ordering::Relaxed);
+        drop(c);
+        self.used_memory
+            .store(crate::info::allocator_stats().0, Ordering::Relaxed);
+        let c = self.config.read();
         if let Some(l) = crate::log::Level::parse(c.get_str("loglevel")) {
             crate::log::set_level(l);
         }
@@ -325,7 +337,9 @@ fn cron(server: Arc<Server>) {
         keel_engine::expire::active_expire_cycle(&server.engine, budget);
         server.sample();
         crate::aof::cron(&server);
-        server.note_memory(crate::info::allocator_stats().0);
+        let used = crate::info::allocator_stats().0;
+        server.used_memory.store(used, Ordering::Relaxed);
+        server.note_memory(used);
         let spent = t.elapsed();
         server
             .stats

@@ -568,7 +568,6 @@ fn incrbyfloat() {
 }
 
 #[test]
-#[ignore = "keel bug: INCRBYFLOAT refuses hexadecimal floats that Redis's strtold accepts (util::parse_f64 rejects any 'x')"]
 fn incrbyfloat_accepts_hex_floats_like_redis() {
     let s = TestServer::start();
     let mut con = s.conn();

@@ -12,6 +12,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.0.0", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -23,6 +24,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.0.0", complexity: "O(1) since the categories and commands are a fixed set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "categoryname", kind: "string", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -34,6 +36,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.0.0", complexity: "O(1) amortized time considering the typical user.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "username", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -45,6 +48,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "7.0.0", complexity: "O(1).",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "username", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "command", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "arg", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -56,6 +60,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "bits", kind: "integer", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -67,6 +72,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.0.0", complexity: "O(N). Where N is the number of password, command and pattern rules that the user has.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "username", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -78,6 +84,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -89,6 +96,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.0.0", complexity: "O(N). Where N is the number of configured users.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -100,6 +108,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.0.0", complexity: "O(N). Where N is the number of configured users.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -111,6 +120,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.0.0", complexity: "O(N) with N being the number of entries shown.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "operation", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "reset", kind: "pure-token", token: Some("RESET"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -122,6 +132,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.0.0", complexity: "O(N). Where N is the number of configured users.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -133,6 +144,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.0.0", complexity: "O(N). Where N is the number of rules provided.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "username", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "rule", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -144,6 +156,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.0.0", complexity: "O(N). Where N is the number of configured users.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -155,6 +168,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -166,6 +180,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "2.0.0", complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -177,6 +192,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -188,6 +204,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "1.0.0", complexity: "O(N) where N is the number of passwords defined for the user",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "username", kind: "string", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.0.0"), display: None, args: &[] }, Arg { name: "password", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -199,6 +216,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -210,6 +228,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "schedule", kind: "pure-token", token: Some("SCHEDULE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("3.2.2"), display: None, args: &[] }],
     },
     CommandFacts {
@@ -221,6 +240,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "bitmap", since: "2.6.0", complexity: "O(N)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "index", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "start", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "end", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "index_unit", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("7.0.0"), display: None, args: &[Arg { name: "byte", kind: "pure-token", token: Some("BYTE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "bit", kind: "pure-token", token: Some("BIT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }] }],
     },
     CommandFacts {
@@ -232,6 +252,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE", "ACCESS", "VARIABLE_FLAGS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "bitmap", since: "3.2.0", complexity: "O(1) for each subcommand specified",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "operation", kind: "oneof", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "encoding_offset", kind: "block", token: Some("GET"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "encoding", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "write", kind: "block", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "wrap_sat_fail", kind: "oneof", token: Some("OVERFLOW"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "wrap", kind: "pure-token", token: Some("WRAP"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "sat", kind: "pure-token", token: Some("SAT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "fail", kind: "pure-token", token: Some("FAIL"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "write_operation", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "encoding_offset_value", kind: "block", token: Some("SET"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "encoding", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "encoding_offset_increment", kind: "block", token: Some("INCRBY"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "encoding", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "increment", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }] }] }] }],
     },
     CommandFacts {
@@ -243,6 +264,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "bitmap", since: "6.0.0", complexity: "O(1) for each subcommand specified",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "encoding_offset", kind: "block", token: Some("GET"), optional: true, multiple: true, multiple_token: true, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "encoding", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -254,6 +276,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(3), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "bitmap", since: "2.6.0", complexity: "O(N)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "operation", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "destkey", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -265,6 +288,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "bitmap", since: "2.8.7", complexity: "O(N)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "bit", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "index", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "start", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "end_index", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "end", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "index_unit", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("7.0.0"), display: None, args: &[Arg { name: "byte", kind: "pure-token", token: Some("BYTE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "bit", kind: "pure-token", token: Some("BIT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }] }] }],
     },
     CommandFacts {
@@ -276,6 +300,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "source", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "destination", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "wherefrom", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "left", kind: "pure-token", token: Some("LEFT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "right", kind: "pure-token", token: Some("RIGHT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "whereto", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "left", kind: "pure-token", token: Some("LEFT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "right", kind: "pure-token", token: Some("RIGHT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "timeout", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -287,6 +312,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "list", since: "7.0.0", complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "timeout", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "where", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "left", kind: "pure-token", token: Some("LEFT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "right", kind: "pure-token", token: Some("RIGHT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -298,6 +324,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -2, step: 1, limit: 0 } }],
         group: "list", since: "2.0.0", complexity: "O(N) where N is the number of provided keys.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "timeout", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -309,6 +336,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -2, step: 1, limit: 0 } }],
         group: "list", since: "2.0.0", complexity: "O(N) where N is the number of provided keys.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "timeout", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -320,6 +348,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "2.2.0", complexity: "O(1)",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "source", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "destination", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "timeout", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -331,6 +360,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "sorted_set", since: "7.0.0", complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "timeout", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "where", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "min", kind: "pure-token", token: Some("MIN"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "max", kind: "pure-token", token: Some("MAX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -342,6 +372,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -2, step: 1, limit: 0 } }],
         group: "sorted_set", since: "5.0.0", complexity: "O(log(N)) with N being the number of elements in the sorted set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "timeout", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -353,6 +384,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -2, step: 1, limit: 0 } }],
         group: "sorted_set", since: "5.0.0", complexity: "O(log(N)) with N being the number of elements in the sorted set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "timeout", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -364,6 +396,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "2.4.0", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -375,6 +408,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "6.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "mode", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "yes", kind: "pure-token", token: Some("YES"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "no", kind: "pure-token", token: Some("NO"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -386,6 +420,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "2.6.9", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -397,6 +432,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "6.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -408,6 +444,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -419,6 +456,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -430,6 +468,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[],
     },
     CommandFacts {
@@ -441,6 +480,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "2.4.0", complexity: "O(N) where N is the number of client connections",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "filter", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "ip:port", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "new-format", kind: "oneof", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "client-id", kind: "integer", token: Some("ID"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("2.8.12"), display: None, args: &[] }, Arg { name: "normal_master_slave_pubsub", kind: "oneof", token: Some("TYPE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("2.8.12"), display: None, args: &[Arg { name: "normal", kind: "pure-token", token: Some("normal"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "master", kind: "pure-token", token: Some("master"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("3.2.0"), display: None, args: &[] }, Arg { name: "slave", kind: "pure-token", token: Some("slave"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "replica", kind: "pure-token", token: Some("replica"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("5.0.0"), display: None, args: &[] }, Arg { name: "pubsub", kind: "pure-token", token: Some("pubsub"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "username", kind: "string", token: Some("USER"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ip:port", kind: "string", token: Some("ADDR"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ip:port", kind: "string", token: Some("LADDR"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }, Arg { name: "yes/no", kind: "string", token: Some("SKIPME"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }] }],
     },
     CommandFacts {
@@ -452,6 +492,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "2.4.0", complexity: "O(N) where N is the number of client connections",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "normal_master_replica_pubsub", kind: "oneof", token: Some("TYPE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("5.0.0"), display: None, args: &[Arg { name: "normal", kind: "pure-token", token: Some("normal"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "master", kind: "pure-token", token: Some("master"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "replica", kind: "pure-token", token: Some("replica"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "pubsub", kind: "pure-token", token: Some("pubsub"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "id", kind: "block", token: Some("ID"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[Arg { name: "client-id", kind: "integer", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -463,6 +504,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "7.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "enabled", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "on", kind: "pure-token", token: Some("ON"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "off", kind: "pure-token", token: Some("OFF"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -474,6 +516,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "2.9.50", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "timeout", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "mode", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[Arg { name: "write", kind: "pure-token", token: Some("WRITE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "all", kind: "pure-token", token: Some("ALL"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -485,6 +528,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "3.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "on_off_skip", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "on", kind: "pure-token", token: Some("ON"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "off", kind: "pure-token", token: Some("OFF"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "skip", kind: "pure-token", token: Some("SKIP"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -496,6 +540,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "2.6.9", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "connection-name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -507,6 +552,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "6.0.0", complexity: "O(1). Some options may introduce additional complexity.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "status", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "on", kind: "pure-token", token: Some("ON"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "off", kind: "pure-token", token: Some("OFF"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "client-id", kind: "integer", token: Some("REDIRECT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "prefix", kind: "string", token: Some("PREFIX"), optional: true, multiple: true, multiple_token: true, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "BCAST", kind: "pure-token", token: Some("BCAST"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "OPTIN", kind: "pure-token", token: Some("OPTIN"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "OPTOUT", kind: "pure-token", token: Some("OPTOUT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "NOLOOP", kind: "pure-token", token: Some("NOLOOP"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -518,6 +564,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -529,6 +576,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "5.0.0", complexity: "O(log N) where N is the number of client connections",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "client-id", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "timeout_error", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "timeout", kind: "pure-token", token: Some("TIMEOUT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "error", kind: "pure-token", token: Some("ERROR"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -540,6 +588,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "6.2.0", complexity: "O(N) Where N is the number of paused clients",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -551,6 +600,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -562,6 +612,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(N) where N is the total number of hash slot arguments",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "slot", kind: "integer", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -573,6 +624,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "7.0.0", complexity: "O(N) where N is the total number of the slots between the start slot and end slot arguments.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "start-slot_end-slot", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "start-slot", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "end-slot", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -584,6 +636,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[],
     },
     CommandFacts {
@@ -595,6 +648,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(N) where N is the number of failure reports",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "node-id", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -606,6 +660,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "slot", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -617,6 +672,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(N) where N is the total number of hash slot arguments",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "slot", kind: "integer", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -628,6 +684,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "7.0.0", complexity: "O(N) where N is the total number of the slots between the start slot and end slot arguments.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "start-slot_end-slot", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "start-slot", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "end-slot", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -639,6 +696,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "options", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "force", kind: "pure-token", token: Some("FORCE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "takeover", kind: "pure-token", token: Some("TAKEOVER"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -650,6 +708,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -661,6 +720,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "node-id", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -672,6 +732,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(log(N)) where N is the number of requested keys",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "slot", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -683,6 +744,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -694,6 +756,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[],
     },
     CommandFacts {
@@ -705,6 +768,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(N) where N is the number of bytes in the key",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -716,6 +780,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "7.0.0", complexity: "O(N) where N is the total number of Cluster nodes",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[],
     },
     CommandFacts {
@@ -727,6 +792,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "ip", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "port", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "cluster_bus_port", kind: "integer", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("4.0.0"), display: None, args: &[] }],
     },
     CommandFacts {
@@ -738,6 +804,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -749,6 +816,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(N) where N is the total number of Cluster nodes",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[],
     },
     CommandFacts {
@@ -760,6 +828,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "node-id", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -771,6 +840,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "node-id", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -782,6 +852,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "hard_soft", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "hard", kind: "pure-token", token: Some("HARD"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "soft", kind: "pure-token", token: Some("SOFT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -793,6 +864,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -804,6 +876,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "config-epoch", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -815,6 +888,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "slot", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "subcommand", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "node-id", kind: "string", token: Some("IMPORTING"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "node-id", kind: "string", token: Some("MIGRATING"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "node-id", kind: "string", token: Some("NODE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "stable", kind: "pure-token", token: Some("STABLE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -826,6 +900,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "7.0.0", complexity: "O(N) where N is the total number of cluster nodes",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[],
     },
     CommandFacts {
@@ -837,6 +912,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &["deprecated"],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "node-id", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -848,6 +924,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(N) where N is the total number of Cluster nodes",
         doc_flags: &["deprecated"],
+        tips: &["nondeterministic_output"],
         args: &[],
     },
     CommandFacts {
@@ -859,6 +936,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.13", complexity: "O(N) where N is the total number of Redis commands",
         doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
         args: &[],
     },
     CommandFacts {
@@ -870,6 +948,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.13", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -881,6 +960,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "7.0.0", complexity: "O(N) where N is the number of commands to look up",
         doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
         args: &[Arg { name: "command-name", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -892,6 +972,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.13", complexity: "O(N) where N is the number of arguments to the command",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -903,6 +984,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "7.0.0", complexity: "O(N) where N is the number of arguments to the command",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -914,6 +996,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -925,6 +1008,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.13", complexity: "O(N) where N is the number of commands to look up",
         doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
         args: &[Arg { name: "command-name", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -936,6 +1020,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "7.0.0", complexity: "O(N) where N is the total number of Redis commands",
         doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
         args: &[Arg { name: "filterby", kind: "oneof", token: Some("FILTERBY"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "module-name", kind: "string", token: Some("MODULE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "category", kind: "string", token: Some("ACLCAT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "pattern", kind: "pattern", token: Some("PATTERN"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -947,6 +1032,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.0.0", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -958,6 +1044,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.0.0", complexity: "O(N) when N is the number of configuration parameters provided",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "parameter", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "parameter", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -969,6 +1056,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -980,6 +1068,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -991,6 +1080,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -1002,6 +1092,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.0.0", complexity: "O(N) when N is the number of configuration parameters provided",
         doc_flags: &[],
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         args: &[Arg { name: "parameter_value", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "parameter", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1013,6 +1104,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "6.2.0", complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "source", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "destination", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "destination-db", kind: "integer", token: Some("DB"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "replace", kind: "pure-token", token: Some("REPLACE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1024,6 +1116,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:agg_sum"],
         args: &[],
     },
     CommandFacts {
@@ -1035,6 +1128,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "1.0.0", complexity: "Depends on subcommand.",
         doc_flags: &["syscmd"],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -1046,6 +1140,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1057,6 +1152,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "decrement", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1068,6 +1164,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RM", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "generic", since: "1.0.0", complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
         doc_flags: &[],
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1079,6 +1176,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "transactions", since: "2.0.0", complexity: "O(N), when N is the number of queued commands",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -1090,6 +1188,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "2.6.0", complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1101,6 +1200,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "message", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1112,6 +1212,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "scripting", since: "2.6.0", complexity: "Depends on the script that is executed.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "script", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "arg", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1123,6 +1224,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "scripting", since: "7.0.0", complexity: "Depends on the script that is executed.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "script", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "arg", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1134,6 +1236,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "scripting", since: "2.6.0", complexity: "Depends on the script that is executed.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "sha1", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "arg", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1145,6 +1248,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "scripting", since: "7.0.0", complexity: "Depends on the script that is executed.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "sha1", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "arg", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1156,6 +1260,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "transactions", since: "1.2.0", complexity: "Depends on commands in the transaction",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -1167,6 +1272,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "generic", since: "1.0.0", complexity: "O(N) where N is the number of keys to check.",
         doc_flags: &[],
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1178,6 +1284,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "seconds", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "condition", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("7.0.0"), display: None, args: &[Arg { name: "nx", kind: "pure-token", token: Some("NX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "xx", kind: "pure-token", token: Some("XX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "gt", kind: "pure-token", token: Some("GT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "lt", kind: "pure-token", token: Some("LT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1189,6 +1296,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "1.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "unix-time-seconds", kind: "unix-time", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "condition", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("7.0.0"), display: None, args: &[Arg { name: "nx", kind: "pure-token", token: Some("NX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "xx", kind: "pure-token", token: Some("XX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "gt", kind: "pure-token", token: Some("GT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "lt", kind: "pure-token", token: Some("LT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1200,6 +1308,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "7.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1211,6 +1320,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "target", kind: "block", token: Some("TO"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "host", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "port", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "force", kind: "pure-token", token: Some("FORCE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "abort", kind: "pure-token", token: Some("ABORT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "milliseconds", kind: "integer", token: Some("TIMEOUT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1222,6 +1332,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "scripting", since: "7.0.0", complexity: "Depends on the function that is executed.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "function", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "arg", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1233,6 +1344,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "scripting", since: "7.0.0", complexity: "Depends on the function that is executed.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "function", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "arg", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1244,6 +1356,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "1.0.0", complexity: "O(N) where N is the total number of keys in all databases",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         args: &[Arg { name: "async", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "async", kind: "pure-token", token: Some("ASYNC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("4.0.0"), display: None, args: &[] }, Arg { name: "sync", kind: "pure-token", token: Some("SYNC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1255,6 +1368,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "1.0.0", complexity: "O(N) where N is the number of keys in the selected database",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         args: &[Arg { name: "async", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "async", kind: "pure-token", token: Some("ASYNC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("4.0.0"), display: None, args: &[] }, Arg { name: "sync", kind: "pure-token", token: Some("SYNC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1266,6 +1380,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "7.0.0", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -1277,6 +1392,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "7.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         args: &[Arg { name: "library-name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1288,6 +1404,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "7.0.0", complexity: "O(N) where N is the number of functions",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -1299,6 +1416,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "7.0.0", complexity: "O(N) where N is the number of functions deleted",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         args: &[Arg { name: "async", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "async", kind: "pure-token", token: Some("ASYNC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "sync", kind: "pure-token", token: Some("SYNC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1310,6 +1428,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "7.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -1321,6 +1440,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "7.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:one_succeeded"],
         args: &[],
     },
     CommandFacts {
@@ -1332,6 +1452,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "7.0.0", complexity: "O(N) where N is the number of functions",
         doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
         args: &[Arg { name: "library-name-pattern", kind: "string", token: Some("LIBRARYNAME"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withcode", kind: "pure-token", token: Some("WITHCODE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1343,6 +1464,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "7.0.0", complexity: "O(1) (considering compilation time is redundant)",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         args: &[Arg { name: "replace", kind: "pure-token", token: Some("REPLACE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "function-code", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1354,6 +1476,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "7.0.0", complexity: "O(N) where N is the number of functions on the payload",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         args: &[Arg { name: "serialized-value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "policy", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "flush", kind: "pure-token", token: Some("FLUSH"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "append", kind: "pure-token", token: Some("APPEND"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "replace", kind: "pure-token", token: Some("REPLACE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1365,6 +1488,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "7.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
         args: &[],
     },
     CommandFacts {
@@ -1376,6 +1500,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "geo", since: "3.2.0", complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "condition", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[Arg { name: "nx", kind: "pure-token", token: Some("NX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "xx", kind: "pure-token", token: Some("XX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "change", kind: "pure-token", token: Some("CH"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }, Arg { name: "longitude_latitude_member", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "longitude", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "latitude", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1387,6 +1512,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "geo", since: "3.2.0", complexity: "O(log(N))",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member1", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "member2", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "unit", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "m", kind: "pure-token", token: Some("m"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "km", kind: "pure-token", token: Some("km"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ft", kind: "pure-token", token: Some("ft"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "mi", kind: "pure-token", token: Some("mi"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1398,6 +1524,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "geo", since: "3.2.0", complexity: "O(log(N)) for each member requested, where N is the number of elements in the sorted set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1409,6 +1536,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "geo", since: "3.2.0", complexity: "O(N) where N is the number of members requested.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1420,6 +1548,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Keyword("STORE", 6), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Keyword("STOREDIST", 6), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "geo", since: "3.2.0", complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "longitude", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "latitude", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "radius", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "unit", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "m", kind: "pure-token", token: Some("m"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "km", kind: "pure-token", token: Some("km"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ft", kind: "pure-token", token: Some("ft"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "mi", kind: "pure-token", token: Some("mi"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "withcoord", kind: "pure-token", token: Some("WITHCOORD"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withdist", kind: "pure-token", token: Some("WITHDIST"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withhash", kind: "pure-token", token: Some("WITHHASH"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "any", kind: "pure-token", token: Some("ANY"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }] }, Arg { name: "order", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "asc", kind: "pure-token", token: Some("ASC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "desc", kind: "pure-token", token: Some("DESC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "key", kind: "key", token: Some("STORE"), optional: true, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: Some("STOREDIST"), optional: true, multiple: false, multiple_token: false, key_spec_index: 2, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1431,6 +1560,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "geo", since: "3.2.10", complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "longitude", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "latitude", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "radius", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "unit", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "m", kind: "pure-token", token: Some("m"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "km", kind: "pure-token", token: Some("km"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ft", kind: "pure-token", token: Some("ft"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "mi", kind: "pure-token", token: Some("mi"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "withcoord", kind: "pure-token", token: Some("WITHCOORD"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withdist", kind: "pure-token", token: Some("WITHDIST"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withhash", kind: "pure-token", token: Some("WITHHASH"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "any", kind: "pure-token", token: Some("ANY"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }] }, Arg { name: "order", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "asc", kind: "pure-token", token: Some("ASC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "desc", kind: "pure-token", token: Some("DESC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1442,6 +1572,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Keyword("STORE", 5), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Keyword("STOREDIST", 5), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "geo", since: "3.2.0", complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "radius", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "unit", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "m", kind: "pure-token", token: Some("m"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "km", kind: "pure-token", token: Some("km"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ft", kind: "pure-token", token: Some("ft"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "mi", kind: "pure-token", token: Some("mi"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "withcoord", kind: "pure-token", token: Some("WITHCOORD"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withdist", kind: "pure-token", token: Some("WITHDIST"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withhash", kind: "pure-token", token: Some("WITHHASH"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "any", kind: "pure-token", token: Some("ANY"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "order", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "asc", kind: "pure-token", token: Some("ASC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "desc", kind: "pure-token", token: Some("DESC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "key", kind: "key", token: Some("STORE"), optional: true, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: Some("STOREDIST"), optional: true, multiple: false, multiple_token: false, key_spec_index: 2, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1453,6 +1584,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "geo", since: "3.2.10", complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "radius", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "unit", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "m", kind: "pure-token", token: Some("m"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "km", kind: "pure-token", token: Some("km"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ft", kind: "pure-token", token: Some("ft"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "mi", kind: "pure-token", token: Some("mi"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "withcoord", kind: "pure-token", token: Some("WITHCOORD"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withdist", kind: "pure-token", token: Some("WITHDIST"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withhash", kind: "pure-token", token: Some("WITHHASH"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "any", kind: "pure-token", token: Some("ANY"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "order", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "asc", kind: "pure-token", token: Some("ASC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "desc", kind: "pure-token", token: Some("DESC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1464,6 +1596,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "geo", since: "6.2.0", complexity: "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "from", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "member", kind: "string", token: Some("FROMMEMBER"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "longitude_latitude", kind: "block", token: Some("FROMLONLAT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "longitude", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "latitude", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }] }, Arg { name: "by", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "circle", kind: "block", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "radius", kind: "double", token: Some("BYRADIUS"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "unit", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "m", kind: "pure-token", token: Some("m"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "km", kind: "pure-token", token: Some("km"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ft", kind: "pure-token", token: Some("ft"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "mi", kind: "pure-token", token: Some("mi"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }] }, Arg { name: "box", kind: "block", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "width", kind: "double", token: Some("BYBOX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "height", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "unit", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "m", kind: "pure-token", token: Some("m"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "km", kind: "pure-token", token: Some("km"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ft", kind: "pure-token", token: Some("ft"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "mi", kind: "pure-token", token: Some("mi"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }] }] }, Arg { name: "order", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "asc", kind: "pure-token", token: Some("ASC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "desc", kind: "pure-token", token: Some("DESC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "count", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "any", kind: "pure-token", token: Some("ANY"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "withcoord", kind: "pure-token", token: Some("WITHCOORD"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withdist", kind: "pure-token", token: Some("WITHDIST"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withhash", kind: "pure-token", token: Some("WITHHASH"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1475,6 +1608,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "geo", since: "6.2.0", complexity: "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "destination", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "source", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "from", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "member", kind: "string", token: Some("FROMMEMBER"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "longitude_latitude", kind: "block", token: Some("FROMLONLAT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "longitude", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "latitude", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }] }, Arg { name: "by", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "circle", kind: "block", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "radius", kind: "double", token: Some("BYRADIUS"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "unit", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "m", kind: "pure-token", token: Some("m"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "km", kind: "pure-token", token: Some("km"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ft", kind: "pure-token", token: Some("ft"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "mi", kind: "pure-token", token: Some("mi"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }] }, Arg { name: "box", kind: "block", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "width", kind: "double", token: Some("BYBOX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "height", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "unit", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "m", kind: "pure-token", token: Some("m"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "km", kind: "pure-token", token: Some("km"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ft", kind: "pure-token", token: Some("ft"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "mi", kind: "pure-token", token: Some("mi"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }] }] }, Arg { name: "order", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "asc", kind: "pure-token", token: Some("ASC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "desc", kind: "pure-token", token: Some("DESC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "count", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "any", kind: "pure-token", token: Some("ANY"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "storedist", kind: "pure-token", token: Some("STOREDIST"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1486,6 +1620,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1497,6 +1632,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "bitmap", since: "2.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1508,6 +1644,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1519,6 +1656,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "expiration", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "seconds", kind: "integer", token: Some("EX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "milliseconds", kind: "integer", token: Some("PX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "unix-time-seconds", kind: "unix-time", token: Some("EXAT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "unix-time-milliseconds", kind: "unix-time", token: Some("PXAT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "persist", kind: "pure-token", token: Some("PERSIST"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1530,6 +1668,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "2.4.0", complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "start", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "end", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1541,6 +1680,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "1.0.0", complexity: "O(1)",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1552,6 +1692,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.0.0", complexity: "O(N) where N is the number of fields to be removed.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "field", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1563,6 +1704,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "6.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "arguments", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "protover", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "username_password", kind: "block", token: Some("AUTH"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "username", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "password", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "clientname", kind: "string", token: Some("SETNAME"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1574,6 +1716,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "field", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1585,6 +1728,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "field", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1596,6 +1740,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.0.0", complexity: "O(N) where N is the size of the hash.",
         doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1607,6 +1752,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "field", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "increment", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1618,6 +1764,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.6.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "field", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "increment", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1629,6 +1776,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.0.0", complexity: "O(N) where N is the size of the hash.",
         doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1640,6 +1788,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1651,6 +1800,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.0.0", complexity: "O(N) where N is the number of fields being requested.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "field", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1662,6 +1812,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.0.0", complexity: "O(N) where N is the number of fields being set.",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "field_value", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "field", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1673,6 +1824,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "6.2.0", complexity: "O(N) where N is the number of fields returned",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "options", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withvalues", kind: "pure-token", token: Some("WITHVALUES"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1684,6 +1836,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.8.0", complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "cursor", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "pattern", kind: "pattern", token: Some("MATCH"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1695,6 +1848,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.0.0", complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "field_value", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "field", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1706,6 +1860,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "field", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1717,6 +1872,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "3.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "field", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1728,6 +1884,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hash", since: "2.0.0", complexity: "O(N) where N is the size of the hash.",
         doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1739,6 +1896,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1750,6 +1908,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "increment", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1761,6 +1920,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "2.6.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "increment", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1772,6 +1932,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
         args: &[Arg { name: "section", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1783,6 +1944,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "generic", since: "1.0.0", complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "nondeterministic_output_order"],
         args: &[Arg { name: "pattern", kind: "pattern", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1794,6 +1956,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[],
     },
     CommandFacts {
@@ -1805,6 +1968,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.13", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -1816,6 +1980,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.13", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
         args: &[],
     },
     CommandFacts {
@@ -1827,6 +1992,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.13", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
         args: &[Arg { name: "event", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1838,6 +2004,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.13", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -1849,6 +2016,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "7.0.0", complexity: "O(N) where N is the number of commands with latency information being retrieved.",
         doc_flags: &[],
+        tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
         args: &[Arg { name: "COMMAND", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1860,6 +2028,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.13", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
         args: &[Arg { name: "event", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1871,6 +2040,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.13", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
         args: &[],
     },
     CommandFacts {
@@ -1882,6 +2052,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.13", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         args: &[Arg { name: "event", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1893,6 +2064,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 1, step: 1, limit: 0 } }],
         group: "string", since: "7.0.0", complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key1", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "key2", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "len", kind: "pure-token", token: Some("LEN"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "idx", kind: "pure-token", token: Some("IDX"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "len", kind: "integer", token: Some("MINMATCHLEN"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withmatchlen", kind: "pure-token", token: Some("WITHMATCHLEN"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1904,6 +2076,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "1.0.0", complexity: "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "index", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1915,6 +2088,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "2.2.0", complexity: "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "where", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "before", kind: "pure-token", token: Some("BEFORE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "after", kind: "pure-token", token: Some("AFTER"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "pivot", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "element", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1926,6 +2100,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1937,6 +2112,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "source", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "destination", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "wherefrom", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "left", kind: "pure-token", token: Some("LEFT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "right", kind: "pure-token", token: Some("RIGHT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "whereto", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "left", kind: "pure-token", token: Some("LEFT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "right", kind: "pure-token", token: Some("RIGHT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -1948,6 +2124,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "list", since: "7.0.0", complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "where", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "left", kind: "pure-token", token: Some("LEFT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "right", kind: "pure-token", token: Some("RIGHT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1959,6 +2136,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "5.0.0", complexity: "",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "version", kind: "integer", token: Some("VERSION"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1970,6 +2148,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "1.0.0", complexity: "O(N) where N is the number of elements returned",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }],
     },
     CommandFacts {
@@ -1981,6 +2160,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "6.0.6", complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "element", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "rank", kind: "integer", token: Some("RANK"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "num-matches", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "len", kind: "integer", token: Some("MAXLEN"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -1992,6 +2172,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "1.0.0", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "element", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2003,6 +2184,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "2.2.0", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "element", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2014,6 +2196,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "1.0.0", complexity: "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "start", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "stop", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2025,6 +2208,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "1.0.0", complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "element", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2036,6 +2220,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "1.0.0", complexity: "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "index", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "element", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2047,6 +2232,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "1.0.0", complexity: "O(N) where N is the number of elements to be removed by the operation.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "start", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "stop", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2058,6 +2244,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "4.0.0", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2069,6 +2256,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "4.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
         args: &[],
     },
     CommandFacts {
@@ -2080,6 +2268,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "4.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2091,6 +2280,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "4.0.0", complexity: "Depends on how much memory is allocated, could be slow",
         doc_flags: &[],
+        tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
         args: &[],
     },
     CommandFacts {
@@ -2102,6 +2292,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "4.0.0", complexity: "Depends on how much memory is allocated, could be slow",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         args: &[],
     },
     CommandFacts {
@@ -2113,6 +2304,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "4.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"],
         args: &[],
     },
     CommandFacts {
@@ -2124,6 +2316,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "server", since: "4.0.0", complexity: "O(N) where N is the number of samples.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: Some("SAMPLES"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2135,6 +2328,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "string", since: "1.0.0", complexity: "O(N) where N is the number of keys to retrieve.",
         doc_flags: &[],
+        tips: &["request_policy:multi_shard"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2146,6 +2340,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(3), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RW", "ACCESS", "DELETE", "INCOMPLETE"], begin: BeginSearch::Keyword("KEYS", -2), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "generic", since: "2.6.0", complexity: "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "host", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "port", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key_or_empty_string", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "empty_string", kind: "pure-token", token: Some("\"\""), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "destination-db", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "timeout", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "copy", kind: "pure-token", token: Some("COPY"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("3.0.0"), display: None, args: &[] }, Arg { name: "replace", kind: "pure-token", token: Some("REPLACE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("3.0.0"), display: None, args: &[] }, Arg { name: "authentication", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "password", kind: "string", token: Some("AUTH"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("4.0.7"), display: None, args: &[] }, Arg { name: "username_password", kind: "block", token: Some("AUTH2"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.0.0"), display: None, args: &[Arg { name: "username", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "password", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }] }, Arg { name: "key", kind: "key", token: Some("KEYS"), optional: true, multiple: true, multiple_token: false, key_spec_index: 1, since: Some("3.0.6"), display: None, args: &[] }],
     },
     CommandFacts {
@@ -2157,6 +2352,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "4.0.0", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2168,6 +2364,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2179,6 +2376,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "4.0.0", complexity: "O(N) where N is the number of loaded modules.",
         doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
         args: &[],
     },
     CommandFacts {
@@ -2190,6 +2388,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "4.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "path", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "arg", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2201,6 +2400,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "7.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "path", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "configs", kind: "block", token: Some("CONFIG"), optional: true, multiple: true, multiple_token: true, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "args", kind: "block", token: Some("ARGS"), optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "arg", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -2212,6 +2412,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "4.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2223,6 +2424,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "1.0.0", complexity: "",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2234,6 +2436,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "db", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2245,6 +2448,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 2, limit: 0 } }],
         group: "string", since: "1.0.1", complexity: "O(N) where N is the number of keys to set.",
         doc_flags: &[],
+        tips: &["request_policy:multi_shard", "response_policy:all_succeeded"],
         args: &[Arg { name: "key_value", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -2256,6 +2460,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "INSERT"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 2, limit: 0 } }],
         group: "string", since: "1.0.1", complexity: "O(N) where N is the number of keys to set.",
         doc_flags: &[],
+        tips: &["request_policy:multi_shard", "response_policy:agg_min"],
         args: &[Arg { name: "key_value", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -2267,6 +2472,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "transactions", since: "1.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2278,6 +2484,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "generic", since: "2.2.3", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2289,6 +2496,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "2.2.3", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2300,6 +2508,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "4.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2311,6 +2520,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "generic", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2322,6 +2532,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "2.2.3", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2333,6 +2544,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "2.2.3", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2344,6 +2556,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "2.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2355,6 +2568,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "2.6.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "milliseconds", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "condition", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("7.0.0"), display: None, args: &[Arg { name: "nx", kind: "pure-token", token: Some("NX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "xx", kind: "pure-token", token: Some("XX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "gt", kind: "pure-token", token: Some("GT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "lt", kind: "pure-token", token: Some("LT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -2366,6 +2580,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "2.6.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "unix-time-milliseconds", kind: "unix-time", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "condition", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("7.0.0"), display: None, args: &[Arg { name: "nx", kind: "pure-token", token: Some("NX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "xx", kind: "pure-token", token: Some("XX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "gt", kind: "pure-token", token: Some("GT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "lt", kind: "pure-token", token: Some("LT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -2377,6 +2592,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "7.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2388,6 +2604,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hyperloglog", since: "2.8.9", complexity: "O(1) to add every element.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "element", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2399,6 +2616,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "hyperloglog", since: "2.8.9", complexity: "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2410,6 +2628,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "hyperloglog", since: "2.8.9", complexity: "N/A",
         doc_flags: &["syscmd"],
+        tips: &[],
         args: &[Arg { name: "subcommand", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2421,6 +2640,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "INSERT"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "hyperloglog", since: "2.8.9", complexity: "O(N) to merge N HyperLogLogs, but with high constant times.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "destkey", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "sourcekey", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2432,6 +2652,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "hyperloglog", since: "2.8.9", complexity: "N/A",
         doc_flags: &["syscmd"],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2443,6 +2664,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         args: &[Arg { name: "message", kind: "string", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2454,6 +2676,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "2.6.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "milliseconds", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2465,6 +2688,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "pubsub", since: "2.0.0", complexity: "O(N) where N is the number of patterns the client is already subscribed to.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "pattern", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "pattern", kind: "pattern", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -2476,6 +2700,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.0", complexity: "",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "replicationid", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2487,6 +2712,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "2.6.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2498,6 +2724,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "pubsub", since: "2.0.0", complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "channel", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "message", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2509,6 +2736,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "pubsub", since: "2.8.0", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2520,6 +2748,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "pubsub", since: "2.8.0", complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "pattern", kind: "pattern", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2531,6 +2760,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "pubsub", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2542,6 +2772,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "pubsub", since: "2.8.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2553,6 +2784,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "pubsub", since: "2.8.0", complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "channel", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2564,6 +2796,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "pubsub", since: "7.0.0", complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "pattern", kind: "pattern", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2575,6 +2808,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "pubsub", since: "7.0.0", complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "shardchannel", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2586,6 +2820,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "pubsub", since: "2.0.0", complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "pattern", kind: "pattern", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2597,6 +2832,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2608,6 +2844,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "generic", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "nondeterministic_output"],
         args: &[],
     },
     CommandFacts {
@@ -2619,6 +2856,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2630,6 +2868,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "cluster", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2641,6 +2880,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "newkey", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2652,6 +2892,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["OW", "INSERT"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "newkey", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2663,6 +2904,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "3.0.0", complexity: "O(1)",
         doc_flags: &["syscmd"],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2674,6 +2916,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "args", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "host-port", kind: "block", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "host", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "port", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "no-one", kind: "block", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "no", kind: "pure-token", token: Some("NO"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "one", kind: "pure-token", token: Some("ONE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }] }],
     },
     CommandFacts {
@@ -2685,6 +2928,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2696,6 +2940,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "2.6.0", complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "ttl", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "serialized-value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "replace", kind: "pure-token", token: Some("REPLACE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("3.0.0"), display: None, args: &[] }, Arg { name: "absttl", kind: "pure-token", token: Some("ABSTTL"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("5.0.0"), display: None, args: &[] }, Arg { name: "seconds", kind: "integer", token: Some("IDLETIME"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("5.0.0"), display: None, args: &[] }, Arg { name: "frequency", kind: "integer", token: Some("FREQ"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("5.0.0"), display: None, args: &[] }],
     },
     CommandFacts {
@@ -2707,6 +2952,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "server", since: "3.0.0", complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
         doc_flags: &["syscmd"],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "ttl", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "serialized-value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "replace", kind: "pure-token", token: Some("REPLACE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("3.0.0"), display: None, args: &[] }, Arg { name: "absttl", kind: "pure-token", token: Some("ABSTTL"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("5.0.0"), display: None, args: &[] }, Arg { name: "seconds", kind: "integer", token: Some("IDLETIME"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("5.0.0"), display: None, args: &[] }, Arg { name: "frequency", kind: "integer", token: Some("FREQ"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("5.0.0"), display: None, args: &[] }],
     },
     CommandFacts {
@@ -2718,6 +2964,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.8.12", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2729,6 +2976,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "1.0.0", complexity: "O(N) where N is the number of elements returned",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }],
     },
     CommandFacts {
@@ -2740,6 +2988,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "1.2.0", complexity: "O(1)",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "source", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "destination", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2751,6 +3000,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "1.0.0", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "element", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2762,6 +3012,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "list", since: "2.2.0", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "element", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2773,6 +3024,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2784,6 +3036,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "1.0.0", complexity: "O(N) where N is the total number of keys in all databases",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2795,6 +3048,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "generic", since: "2.8.0", complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
         doc_flags: &[],
+        tips: &["nondeterministic_output", "request_policy:special"],
         args: &[Arg { name: "cursor", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "pattern", kind: "pattern", token: Some("MATCH"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "type", kind: "string", token: Some("TYPE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.0.0"), display: None, args: &[] }],
     },
     CommandFacts {
@@ -2806,6 +3060,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2817,6 +3072,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "2.6.0", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2828,6 +3084,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "3.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "mode", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "yes", kind: "pure-token", token: Some("YES"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "sync", kind: "pure-token", token: Some("SYNC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "no", kind: "pure-token", token: Some("NO"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -2839,6 +3096,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "2.6.0", complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:agg_logical_and"],
         args: &[Arg { name: "sha1", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2850,6 +3108,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "2.6.0", complexity: "O(N) with N being the number of scripts in cache",
         doc_flags: &[],
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         args: &[Arg { name: "async", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[Arg { name: "async", kind: "pure-token", token: Some("ASYNC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "sync", kind: "pure-token", token: Some("SYNC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -2861,6 +3120,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2872,6 +3132,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "2.6.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:one_succeeded"],
         args: &[],
     },
     CommandFacts {
@@ -2883,6 +3144,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "scripting", since: "2.6.0", complexity: "O(N) with N being the length in bytes of the script body.",
         doc_flags: &[],
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         args: &[Arg { name: "script", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2894,6 +3156,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "O(N) where N is the total number of elements in all given sets.",
         doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2905,6 +3168,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "O(N) where N is the total number of elements in all given sets.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "destination", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2916,6 +3180,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "connection", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "index", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2927,6 +3192,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2938,6 +3204,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "master-name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2949,6 +3216,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "set_or_get", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "set_param_value", kind: "block", token: Some("SET"), optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "parameter", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "parameter", kind: "string", token: Some("GET"), optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -2960,6 +3228,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "7.0.0", complexity: "O(N) where N is the number of configurable parameters",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "parameter_value", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "parameter", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -2971,6 +3240,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "master-name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -2982,6 +3252,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -2993,6 +3264,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "master-name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3004,6 +3276,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -3015,6 +3288,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "3.2.0", complexity: "O(N) where N is the number of instances",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "nodename", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3026,6 +3300,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "ip", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "port", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "current-epoch", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "runid", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3037,6 +3312,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "master-name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3048,6 +3324,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "O(N) where N is the number of masters",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -3059,6 +3336,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ip", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "port", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "quorum", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3070,6 +3348,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -3081,6 +3360,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -3092,6 +3372,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "master-name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3103,6 +3384,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "5.0.0", complexity: "O(N) where N is the number of replicas",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "master-name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3114,6 +3396,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "O(N) where N is the number of monitored masters",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "pattern", kind: "pattern", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3125,6 +3408,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "O(N) where N is the number of Sentinels",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "master-name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3136,6 +3420,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.4", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "master-name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "option_value", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "option", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -3147,6 +3432,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "3.2.0", complexity: "",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "mode", kind: "oneof", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "crash-after-election", kind: "pure-token", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "crash-after-promotion", kind: "pure-token", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "help", kind: "pure-token", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -3158,6 +3444,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "sentinel", since: "2.8.0", complexity: "O(N) where N is the number of slaves",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "master-name", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3169,6 +3456,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE", "VARIABLE_FLAGS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "condition", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("2.6.12"), display: None, args: &[Arg { name: "nx", kind: "pure-token", token: Some("NX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "xx", kind: "pure-token", token: Some("XX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "get", kind: "pure-token", token: Some("GET"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }, Arg { name: "expiration", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "seconds", kind: "integer", token: Some("EX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("2.6.12"), display: None, args: &[] }, Arg { name: "milliseconds", kind: "integer", token: Some("PX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("2.6.12"), display: None, args: &[] }, Arg { name: "unix-time-seconds", kind: "unix-time", token: Some("EXAT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }, Arg { name: "unix-time-milliseconds", kind: "unix-time", token: Some("PXAT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }, Arg { name: "keepttl", kind: "pure-token", token: Some("KEEPTTL"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.0.0"), display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -3180,6 +3468,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "bitmap", since: "2.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3191,6 +3480,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "2.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "seconds", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3202,6 +3492,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "INSERT"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3213,6 +3504,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "2.2.0", complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3224,6 +3516,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "1.0.0", complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "nosave_save", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "nosave", kind: "pure-token", token: Some("NOSAVE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "save", kind: "pure-token", token: Some("SAVE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "now", kind: "pure-token", token: Some("NOW"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("7.0.0"), display: None, args: &[] }, Arg { name: "force", kind: "pure-token", token: Some("FORCE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("7.0.0"), display: None, args: &[] }, Arg { name: "abort", kind: "pure-token", token: Some("ABORT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("7.0.0"), display: None, args: &[] }],
     },
     CommandFacts {
@@ -3235,6 +3528,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
         doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3246,6 +3540,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "set", since: "7.0.0", complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "limit", kind: "integer", token: Some("LIMIT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3257,6 +3552,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "destination", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3268,6 +3564,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3279,6 +3576,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "1.0.0", complexity: "O(1)",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "args", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "host-port", kind: "block", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "host", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "port", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "no-one", kind: "block", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "no", kind: "pure-token", token: Some("NO"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "one", kind: "pure-token", token: Some("ONE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }] }],
     },
     CommandFacts {
@@ -3290,6 +3588,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.2.12", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -3301,6 +3600,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.2.12", complexity: "O(N) where N is the number of entries returned",
         doc_flags: &[],
+        tips: &["request_policy:all_nodes", "nondeterministic_output"],
         args: &[Arg { name: "count", kind: "integer", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3312,6 +3612,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -3323,6 +3624,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.2.12", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"],
         args: &[],
     },
     CommandFacts {
@@ -3334,6 +3636,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.2.12", complexity: "O(N) where N is the number of entries in the slowlog",
         doc_flags: &[],
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         args: &[],
     },
     CommandFacts {
@@ -3345,6 +3648,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "O(N) where N is the set cardinality.",
         doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3356,6 +3660,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "set", since: "6.2.0", complexity: "O(N) where N is the number of elements being checked for membership",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3367,6 +3672,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "source", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "destination", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3378,6 +3684,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Unknown, find: FindKeys::Unknown }, KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Unknown, find: FindKeys::Unknown }],
         group: "generic", since: "1.0.0", complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "pattern", kind: "pattern", token: Some("BY"), optional: true, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "offset_count", kind: "block", token: Some("LIMIT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "pattern", kind: "pattern", token: Some("GET"), optional: true, multiple: true, multiple_token: true, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "order", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "asc", kind: "pure-token", token: Some("ASC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "desc", kind: "pure-token", token: Some("DESC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "sorting", kind: "pure-token", token: Some("ALPHA"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "destination", kind: "key", token: Some("STORE"), optional: true, multiple: false, multiple_token: false, key_spec_index: 2, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3389,6 +3696,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Unknown, find: FindKeys::Unknown }],
         group: "generic", since: "7.0.0", complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "pattern", kind: "pattern", token: Some("BY"), optional: true, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "offset_count", kind: "block", token: Some("LIMIT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "pattern", kind: "pattern", token: Some("GET"), optional: true, multiple: true, multiple_token: true, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "order", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "asc", kind: "pure-token", token: Some("ASC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "desc", kind: "pure-token", token: Some("DESC"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "sorting", kind: "pure-token", token: Some("ALPHA"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3400,6 +3708,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("3.2.0"), display: None, args: &[] }],
     },
     CommandFacts {
@@ -3411,6 +3720,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["NOT_KEY"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "pubsub", since: "7.0.0", complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "shardchannel", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "message", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3422,6 +3732,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("2.6.0"), display: None, args: &[] }],
     },
     CommandFacts {
@@ -3433,6 +3744,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "O(N) where N is the number of members to be removed.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3444,6 +3756,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "set", since: "2.8.0", complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "cursor", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "pattern", kind: "pattern", token: Some("MATCH"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3455,6 +3768,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["NOT_KEY"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "pubsub", since: "7.0.0", complexity: "O(N) where N is the number of shard channels to subscribe to.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "shardchannel", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3466,6 +3780,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "2.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3477,6 +3792,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "pubsub", since: "2.0.0", complexity: "O(N) where N is the number of channels to subscribe to.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "channel", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3488,6 +3804,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "string", since: "1.0.0", complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "start", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "end", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3499,6 +3816,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "O(N) where N is the total number of elements in all given sets.",
         doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3510,6 +3828,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "set", since: "1.0.0", complexity: "O(N) where N is the total number of elements in all given sets.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "destination", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3521,6 +3840,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["NOT_KEY"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "pubsub", since: "7.0.0", complexity: "O(N) where N is the number of clients already subscribed to a shard channel.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "shardchannel", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3532,6 +3852,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "4.0.0", complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "index1", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "index2", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3543,6 +3864,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "1.0.0", complexity: "",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -3554,6 +3876,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "server", since: "2.6.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[],
     },
     CommandFacts {
@@ -3565,6 +3888,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "generic", since: "3.2.1", complexity: "O(N) where N is the number of keys that will be touched.",
         doc_flags: &[],
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3576,6 +3900,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3587,6 +3912,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "generic", since: "1.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3598,6 +3924,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RM", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "generic", since: "4.0.0", complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
         doc_flags: &[],
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3609,6 +3936,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "pubsub", since: "2.0.0", complexity: "O(N) where N is the number of clients already subscribed to a channel.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "channel", kind: "string", token: None, optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3620,6 +3948,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "transactions", since: "2.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -3631,6 +3960,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "generic", since: "3.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:agg_min"],
         args: &[Arg { name: "numreplicas", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "timeout", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3642,6 +3972,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: -1, step: 1, limit: 0 } }],
         group: "transactions", since: "2.2.0", complexity: "O(1) for every key.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3653,6 +3984,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(1) for each message ID processed.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "group", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ID", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3664,6 +3996,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "nomkstream", kind: "pure-token", token: Some("NOMKSTREAM"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }, Arg { name: "trim", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "strategy", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "maxlen", kind: "pure-token", token: Some("MAXLEN"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "minid", kind: "pure-token", token: Some("MINID"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }] }, Arg { name: "operator", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "equal", kind: "pure-token", token: Some("="), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "approximately", kind: "pure-token", token: Some("~"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "threshold", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: Some("LIMIT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }] }, Arg { name: "id_or_auto", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "auto_id", kind: "pure-token", token: Some("*"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ID", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "field_value", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "field", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "value", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -3675,6 +4008,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "6.2.0", complexity: "O(1) if COUNT is small.",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "group", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "consumer", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "min-idle-time", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "start", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "justid", kind: "pure-token", token: Some("JUSTID"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3686,6 +4020,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(log N) with N being the number of messages in the PEL of the consumer group.",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "group", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "consumer", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "min-idle-time", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ID", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "ms", kind: "integer", token: Some("IDLE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "unix-time-milliseconds", kind: "unix-time", token: Some("TIME"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: Some("RETRYCOUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "force", kind: "pure-token", token: Some("FORCE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "justid", kind: "pure-token", token: Some("JUSTID"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "id", kind: "string", token: Some("LASTID"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3697,6 +4032,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(1) for each single item to delete in the stream, regardless of the stream size.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "ID", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3708,6 +4044,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "stream", since: "5.0.0", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -3719,6 +4056,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "groupname", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "id", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "ID", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "new_id", kind: "pure-token", token: Some("$"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "mkstream", kind: "pure-token", token: Some("MKSTREAM"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "entries_read", kind: "integer", token: Some("ENTRIESREAD"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3730,6 +4068,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "INSERT"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "6.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "groupname", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "consumername", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3741,6 +4080,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "DELETE"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "groupname", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "consumername", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3752,6 +4092,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "DELETE"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(N) where N is the number of entries in the group's pending entries list (PEL).",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "groupname", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3763,6 +4104,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "stream", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -3774,6 +4116,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "groupname", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "id", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "ID", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "new_id", kind: "pure-token", token: Some("$"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "entries_read", kind: "integer", token: Some("ENTRIESREAD"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3785,6 +4128,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "stream", since: "5.0.0", complexity: "Depends on subcommand.",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -3796,6 +4140,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "groupname", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3807,6 +4152,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3818,6 +4164,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[],
         group: "stream", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[],
     },
     CommandFacts {
@@ -3829,6 +4176,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "full", kind: "block", token: Some("FULL"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -3840,6 +4188,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3851,6 +4200,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "group", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "filters", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "min-idle-time", kind: "integer", token: Some("IDLE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }, Arg { name: "start", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "end", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "consumer", kind: "string", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -3862,6 +4212,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "start", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "end", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3873,6 +4224,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Keyword("STREAMS", 1), find: FindKeys::Range { lastkey: -1, step: 1, limit: 2 } }],
         group: "stream", since: "5.0.0", complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "milliseconds", kind: "integer", token: Some("BLOCK"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "streams", kind: "block", token: Some("STREAMS"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "ID", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -3884,6 +4236,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Keyword("STREAMS", 4), find: FindKeys::Range { lastkey: -1, step: 1, limit: 2 } }],
         group: "stream", since: "5.0.0", complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "group_consumer", kind: "block", token: Some("GROUP"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "group", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "consumer", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "milliseconds", kind: "integer", token: Some("BLOCK"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "noack", kind: "pure-token", token: Some("NOACK"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "streams", kind: "block", token: Some("STREAMS"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "ID", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -3895,6 +4248,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "end", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "start", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3906,6 +4260,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "last-id", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "entries_added", kind: "integer", token: Some("ENTRIESADDED"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("7.0.0"), display: None, args: &[] }, Arg { name: "max_deleted_entry_id", kind: "string", token: Some("MAXDELETEDID"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("7.0.0"), display: None, args: &[] }],
     },
     CommandFacts {
@@ -3917,6 +4272,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "stream", since: "5.0.0", complexity: "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "trim", kind: "block", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "strategy", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "maxlen", kind: "pure-token", token: Some("MAXLEN"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "minid", kind: "pure-token", token: Some("MINID"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }] }, Arg { name: "operator", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "equal", kind: "pure-token", token: Some("="), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "approximately", kind: "pure-token", token: Some("~"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "threshold", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: Some("LIMIT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -3928,6 +4284,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "1.2.0", complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "condition", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("3.0.2"), display: None, args: &[Arg { name: "nx", kind: "pure-token", token: Some("NX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "xx", kind: "pure-token", token: Some("XX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "comparison", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[Arg { name: "gt", kind: "pure-token", token: Some("GT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "lt", kind: "pure-token", token: Some("LT"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "change", kind: "pure-token", token: Some("CH"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("3.0.2"), display: None, args: &[] }, Arg { name: "increment", kind: "pure-token", token: Some("INCR"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("3.0.2"), display: None, args: &[] }, Arg { name: "score_member", kind: "block", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "score", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -3939,6 +4296,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "1.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3950,6 +4308,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "2.0.0", complexity: "O(log(N)) with N being the number of elements in the sorted set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "min", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "max", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3961,6 +4320,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "sorted_set", since: "6.2.0", complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "withscores", kind: "pure-token", token: Some("WITHSCORES"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3972,6 +4332,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "sorted_set", since: "6.2.0", complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "destination", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3983,6 +4344,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "1.2.0", complexity: "O(log(N)) where N is the number of elements in the sorted set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "increment", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -3994,6 +4356,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "sorted_set", since: "6.2.0", complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "weight", kind: "integer", token: Some("WEIGHTS"), optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "aggregate", kind: "oneof", token: Some("AGGREGATE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "sum", kind: "pure-token", token: Some("SUM"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "min", kind: "pure-token", token: Some("MIN"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "max", kind: "pure-token", token: Some("MAX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "withscores", kind: "pure-token", token: Some("WITHSCORES"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4005,6 +4368,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "sorted_set", since: "7.0.0", complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "limit", kind: "integer", token: Some("LIMIT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4016,6 +4380,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "sorted_set", since: "2.0.0", complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "destination", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "weight", kind: "integer", token: Some("WEIGHTS"), optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "aggregate", kind: "oneof", token: Some("AGGREGATE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "sum", kind: "pure-token", token: Some("SUM"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "min", kind: "pure-token", token: Some("MIN"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "max", kind: "pure-token", token: Some("MAX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -4027,6 +4392,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "2.8.9", complexity: "O(log(N)) with N being the number of elements in the sorted set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "min", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "max", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4038,6 +4404,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "sorted_set", since: "7.0.0", complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "where", kind: "oneof", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "min", kind: "pure-token", token: Some("MIN"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "max", kind: "pure-token", token: Some("MAX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4049,6 +4416,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "6.2.0", complexity: "O(N) where N is the number of members being requested.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4060,6 +4428,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "5.0.0", complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4071,6 +4440,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "ACCESS", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "5.0.0", complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4082,6 +4452,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "6.2.0", complexity: "O(N) where N is the number of elements returned",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "options", kind: "block", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withscores", kind: "pure-token", token: Some("WITHSCORES"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -4093,6 +4464,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "1.2.0", complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "start", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "stop", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "sortby", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[Arg { name: "byscore", kind: "pure-token", token: Some("BYSCORE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "bylex", kind: "pure-token", token: Some("BYLEX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "rev", kind: "pure-token", token: Some("REV"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[] }, Arg { name: "offset_count", kind: "block", token: Some("LIMIT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("6.2.0"), display: None, args: &[Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "withscores", kind: "pure-token", token: Some("WITHSCORES"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4104,6 +4476,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "2.8.9", complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "min", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "max", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "offset_count", kind: "block", token: Some("LIMIT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -4115,6 +4488,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "1.0.5", complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "min", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "max", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withscores", kind: "pure-token", token: Some("WITHSCORES"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: Some("2.0.0"), display: None, args: &[] }, Arg { name: "offset_count", kind: "block", token: Some("LIMIT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -4126,6 +4500,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "6.2.0", complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "dst", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "src", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "min", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "max", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "sortby", kind: "oneof", token: None, optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "byscore", kind: "pure-token", token: Some("BYSCORE"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "bylex", kind: "pure-token", token: Some("BYLEX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "rev", kind: "pure-token", token: Some("REV"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "offset_count", kind: "block", token: Some("LIMIT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -4137,6 +4512,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "2.0.0", complexity: "O(log(N))",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4148,6 +4524,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "1.2.0", complexity: "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4159,6 +4536,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "2.8.9", complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "min", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "max", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4170,6 +4548,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "2.0.0", complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "start", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "stop", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4181,6 +4560,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RW", "DELETE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "1.2.0", complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "min", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "max", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4192,6 +4572,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "1.2.0", complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "start", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "stop", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withscores", kind: "pure-token", token: Some("WITHSCORES"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4203,6 +4584,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "2.8.9", complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "max", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "min", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "offset_count", kind: "block", token: Some("LIMIT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -4214,6 +4596,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "2.2.0", complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         doc_flags: &["deprecated"],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "max", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "min", kind: "double", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "withscores", kind: "pure-token", token: Some("WITHSCORES"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "offset_count", kind: "block", token: Some("LIMIT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "offset", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
     CommandFacts {
@@ -4225,6 +4608,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "2.0.0", complexity: "O(log(N))",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4236,6 +4620,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "2.8.0", complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
         doc_flags: &[],
+        tips: &["nondeterministic_output"],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "cursor", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "pattern", kind: "pattern", token: Some("MATCH"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "count", kind: "integer", token: Some("COUNT"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4247,6 +4632,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }],
         group: "sorted_set", since: "1.2.0", complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "key", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "member", kind: "string", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4258,6 +4644,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(1), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "sorted_set", since: "6.2.0", complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "weight", kind: "integer", token: Some("WEIGHTS"), optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "aggregate", kind: "oneof", token: Some("AGGREGATE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "sum", kind: "pure-token", token: Some("SUM"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "min", kind: "pure-token", token: Some("MIN"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "max", kind: "pure-token", token: Some("MAX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }, Arg { name: "withscores", kind: "pure-token", token: Some("WITHSCORES"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }],
     },
     CommandFacts {
@@ -4269,6 +4656,7 @@ pub static FACTS: &[CommandFacts] = &[
         key_specs: &[KeySpec { flags: &["OW", "UPDATE"], begin: BeginSearch::Index(1), find: FindKeys::Range { lastkey: 0, step: 1, limit: 0 } }, KeySpec { flags: &["RO", "ACCESS"], begin: BeginSearch::Index(2), find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 } }],
         group: "sorted_set", since: "2.0.0", complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg { name: "destination", kind: "key", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: 0, since: None, display: None, args: &[] }, Arg { name: "numkeys", kind: "integer", token: None, optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "key", kind: "key", token: None, optional: false, multiple: true, multiple_token: false, key_spec_index: 1, since: None, display: None, args: &[] }, Arg { name: "weight", kind: "integer", token: Some("WEIGHTS"), optional: true, multiple: true, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "aggregate", kind: "oneof", token: Some("AGGREGATE"), optional: true, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[Arg { name: "sum", kind: "pure-token", token: Some("SUM"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "min", kind: "pure-token", token: Some("MIN"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }, Arg { name: "max", kind: "pure-token", token: Some("MAX"), optional: false, multiple: false, multiple_token: false, key_spec_index: -1, since: None, display: None, args: &[] }] }],
     },
 ];

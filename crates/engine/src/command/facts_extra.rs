@@ -17,6 +17,7 @@ pub static EXTRA_FACTS: &[CommandFacts] = &[
         since: "7.2.0",
         complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[Arg {
             name: "attr",
             kind: "oneof",
@@ -68,6 +69,7 @@ pub static EXTRA_FACTS: &[CommandFacts] = &[
         since: "7.2.0",
         complexity: "O(1)",
         doc_flags: &[],
+        tips: &[],
         args: &[
             Arg {
                 name: "numlocal",

@@ -73,6 +73,8 @@ pub struct CommandFacts {
     pub since: &'static str,
     pub complexity: &'static str,
     pub doc_flags: &'static [&'static str],
+    /// Command tips (COMMAND INFO's 8th element), lower-case as Redis shows them.
+    pub tips: &'static [&'static str],
     pub args: &'static [Arg],
 }
 

@@ -581,10 +581,11 @@ pub static OPTIONS: &[OptionSpec] = &[
     nstr("requirepass", H, "Password clients must send with AUTH; empty means no password.").sensitive(),
     uint("maxclients", 1, UINT_MAX, "10000", H, "Maximum number of simultaneously connected clients."),
     // ---- memory management -----------------------------------------------------------
-    umem("maxmemory", 0, ULLONG_MAX, "0", H, "Memory limit for data (0 = none); enforced by maxmemory-policy."),
-    enumeration("maxmemory-policy", MAXMEMORY_POLICY, "noeviction", H, "What keel evicts when maxmemory is reached."),
-    int("maxmemory-samples", 1, INT_MAX, "5", H, "Keys sampled per eviction round."),
-    int("maxmemory-eviction-tenacity", 0, 100, "10", H, "How long an eviction round may run before yielding."),
+    umem("maxmemory", 0, ULLONG_MAX, "0", H, "Memory limit (0 = none): past it, commands that add data get -OOM (noeviction)."),
+    enumeration("maxmemory-policy", MAXMEMORY_POLICY, "noeviction", U, "What to evict when maxmemory is reached.")
+        .reason("eviction is not supported by keel yet (maxmemory is enforced as noeviction); use noeviction"),
+    int("maxmemory-samples", 1, INT_MAX, "5", I, "Keys sampled per eviction round; stored until eviction lands."),
+    int("maxmemory-eviction-tenacity", 0, 100, "10", I, "How long an eviction round may run; stored until eviction lands."),
     int("lfu-log-factor", 0, INT_MAX, "10", H, "How slowly the LFU access counter grows (allkeys-lfu, volatile-lfu)."),
     int("lfu-decay-time", 0, INT_MAX, "1", H, "Minutes after which an idle key's LFU counter is halved (0 = never)."),
     OptionSpec::new("maxmemory-clients", num(-100, i64::MAX as i128, false, NumFormat::MemoryOrPercent), "0", U,
