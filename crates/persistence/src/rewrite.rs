@@ -206,10 +206,12 @@ fn rewrite_inner(
         stats: stats.clone(),
     });
     let done = Arc::new((Mutex::new(false), Condvar::new()));
+    let old_incr = Arc::new(Mutex::new(None));
     let sw = Switch {
         incr: incr_file,
         name: incr.name.clone(),
         done: done.clone(),
+        old: old_incr.clone(),
     };
     engine.begin_snapshot(sink.clone(), || writer.request_switch(sw));
     // 3. Walk every shard; commands may have taken some already.
@@ -220,6 +222,12 @@ fn rewrite_inner(
         while !*d {
             cv.wait_for(&mut d, std::time::Duration::from_millis(100));
         }
+    }
+    // Everything logged before the switch point is in the old incremental file:
+    // make it durable here, off the writer's path.
+    if let Some(f) = old_incr.lock().take() {
+        f.sync_data()
+            .map_err(|e| io("syncing the previous incremental file", e))?;
     }
     let mut out = sink.out.lock();
     if let Some(e) = out.error.take() {

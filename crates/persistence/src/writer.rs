@@ -73,6 +73,9 @@ pub struct Switch {
     pub incr: File,
     pub name: String,
     pub done: Arc<(Mutex<bool>, Condvar)>,
+    /// The previous incremental file, handed back so the rewrite thread fsyncs it
+    /// (not the writer, which would hold up clients writing through meanwhile).
+    pub old: Arc<Mutex<Option<File>>>,
 }
 
 /// The open incremental file and what we know about the log.
@@ -446,9 +449,9 @@ impl AofWriter {
             }
         }
         if let Some((_, sw)) = switch {
-            self.sync_now();
             let mut f = self.files.lock();
-            f.incr = sw.incr;
+            let old = std::mem::replace(&mut f.incr, sw.incr);
+            *sw.old.lock() = Some(old);
             f.incr_name = sw.name;
             f.incr_size = 0;
             f.seq = 0;

@@ -2,92 +2,15 @@
 //! crate. Every expected reply and error text is what Redis 7.0.15 answers.
 
 mod common;
+use common::cmd::*;
 use common::TestServer;
-use redis::{Cmd, Connection, FromRedisValue, Value};
+use redis::{Connection, Value};
 use std::collections::HashSet;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-fn c(line: &str) -> Cmd {
-    let mut cmd = Cmd::new();
-    for a in line.split(' ') {
-        cmd.arg(a);
-    }
-    cmd
-}
-
-fn cb(args: &[&[u8]]) -> Cmd {
-    let mut cmd = Cmd::new();
-    for a in args {
-        cmd.arg(*a);
-    }
-    cmd
-}
-
-fn q<T: FromRedisValue>(con: &mut Connection, line: &str) -> T {
-    c(line)
-        .query(con)
-        .unwrap_or_else(|e| panic!("{line}: unexpected error {e}"))
-}
-
-fn v(con: &mut Connection, line: &str) -> Value {
-    q(con, line)
-}
-
-fn i(con: &mut Connection, line: &str) -> i64 {
-    q(con, line)
-}
-
-fn e(con: &mut Connection, line: &str) -> String {
-    match c(line).query::<Value>(con) {
-        Ok(v) => panic!("{line}: expected an error, got {v:?}"),
-        Err(err) => format!(
-            "{} {}",
-            err.code().unwrap_or("?"),
-            err.detail().unwrap_or("")
-        ),
-    }
-}
-
-fn bulk(s: &[u8]) -> Value {
-    Value::BulkString(s.to_vec())
-}
-
-fn arity(cmd: &str) -> String {
-    format!("ERR wrong number of arguments for '{cmd}' command")
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use std::time::{Duration, Instant};
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
-}
-
-/// One INFO field's value.
-fn info_field(con: &mut Connection, section: &str, field: &str) -> Option<String> {
-    let text: String = q(con, &format!("INFO {section}"));
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .map(|s| s.trim().to_string())
-}
-
-/// Polls `f` every 20 ms until it returns true or `limit` passes.
-fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    loop {
-        if f() {
-            return true;
-        }
-        if Instant::now() > end {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

@@ -4,55 +4,16 @@
 //! are Redis 7.0.15's.
 
 mod common;
+use common::cmd::*;
 use common::{binary, temp_dir, TestServer};
-use redis::{Cmd, Connection, FromRedisValue, Value};
+use redis::{Connection, Value};
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-fn c(line: &str) -> Cmd {
-    let mut cmd = Cmd::new();
-    for a in line.split(' ') {
-        cmd.arg(a);
-    }
-    cmd
-}
-
-fn q<T: FromRedisValue>(con: &mut Connection, line: &str) -> T {
-    c(line)
-        .query(con)
-        .unwrap_or_else(|e| panic!("{line}: unexpected error {e}"))
-}
-
-fn v(con: &mut Connection, line: &str) -> Value {
-    q(con, line)
-}
-
-fn e(con: &mut Connection, line: &str) -> String {
-    match c(line).query::<Value>(con) {
-        Ok(v) => panic!("{line}: expected an error, got {v:?}"),
-        Err(err) => format!(
-            "{} {}",
-            err.code().unwrap_or("?"),
-            err.detail().unwrap_or("")
-        ),
-    }
-}
-
-fn arity(cmd: &str) -> String {
-    format!("ERR wrong number of arguments for '{cmd}' command")
-}
-
 fn config_get(con: &mut Connection, pats: &str) -> HashMap<String, String> {
     q(con, &format!("CONFIG GET {pats}"))
-}
-
-fn info_field(con: &mut Connection, section: &str, field: &str) -> Option<String> {
-    let text: String = q(con, &format!("INFO {section}"));
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .map(|s| s.trim().to_string())
 }
 
 fn client_field(line: &str, field: &str) -> String {

@@ -2,56 +2,9 @@
 //! sync and async). Every expected reply and error text is what Redis 7.0.15 answers.
 
 mod common;
+use common::cmd::*;
 use common::TestServer;
-use redis::{Cmd, Connection, FromRedisValue, Value};
-
-/// A command from a space-separated line (no argument contains a space).
-fn c(line: &str) -> Cmd {
-    let mut cmd = Cmd::new();
-    for a in line.split(' ') {
-        cmd.arg(a);
-    }
-    cmd
-}
-
-/// A command from binary arguments.
-fn cb(args: &[&[u8]]) -> Cmd {
-    let mut cmd = Cmd::new();
-    for a in args {
-        cmd.arg(*a);
-    }
-    cmd
-}
-
-fn q<T: FromRedisValue>(con: &mut Connection, line: &str) -> T {
-    c(line)
-        .query(con)
-        .unwrap_or_else(|e| panic!("{line}: unexpected error {e}"))
-}
-
-fn v(con: &mut Connection, line: &str) -> Value {
-    q(con, line)
-}
-
-/// The error a command answers, as "CODE detail".
-fn e(con: &mut Connection, line: &str) -> String {
-    match c(line).query::<Value>(con) {
-        Ok(v) => panic!("{line}: expected an error, got {v:?}"),
-        Err(err) => format!(
-            "{} {}",
-            err.code().unwrap_or("?"),
-            err.detail().unwrap_or("")
-        ),
-    }
-}
-
-fn bulk(s: &[u8]) -> Value {
-    Value::BulkString(s.to_vec())
-}
-
-fn arity(cmd: &str) -> String {
-    format!("ERR wrong number of arguments for '{cmd}' command")
-}
+use redis::Value;
 
 const SYNTAX: &str = "ERR syntax error";
 const NOT_INT: &str = "ERR value is not an integer or out of range";

@@ -3,6 +3,8 @@
 //! Debian redis tools for interoperability tests.
 #![allow(dead_code)]
 
+pub mod cmd;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
