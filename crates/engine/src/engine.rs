@@ -236,8 +236,15 @@ impl Engine {
     /// Visits every shard so each pending one is handed to the snapshot, then
     /// ends the snapshot.
     pub fn snapshot_all(&self) {
+        self.snapshot_each(|_| {});
+    }
+
+    /// Like [`Engine::snapshot_all`], calling `after(i)` (with no lock held) once
+    /// shard `i` has been handed over, so the caller can pace its output.
+    pub fn snapshot_each(&self, mut after: impl FnMut(usize)) {
         for i in 0..self.shards.len() {
             drop(self.lock(vec![i]));
+            after(i);
         }
         *self.snapshot.lock() = None;
     }

@@ -45,25 +45,34 @@ pub struct RewriteStats {
     pub peak_buffer: AtomicU64,
 }
 
-/// Serializes shards into the new base file.
+/// Collects each shard's serialization. Whoever hands a shard over (a command's
+/// thread, or the rewrite thread) only encodes it into memory here, under that
+/// shard's lock; the rewrite thread alone writes the file, with no shard locked,
+/// so a slow disk never stalls a command.
 struct BaseSink {
-    out: Mutex<BaseOut>,
+    queue: Mutex<Vec<Vec<u8>>>,
+    queued: AtomicU64,
     stats: Arc<RewriteStats>,
 }
 
+/// The base file being written (owned by the rewrite thread).
 struct BaseOut {
     file: BufWriter<File>,
     batches: BatchWriter,
     error: Option<String>,
+    written: u64,
 }
 
-/// Flush a batch (with its annotation) once it holds this many bytes.
+/// A chunk (one annotated batch in the base) holds about this many bytes.
 const BATCH_BYTES: usize = 256 * 1024;
+
+/// fsync the base every this many bytes while it is written.
+const INCREMENTAL_FSYNC_BYTES: u64 = 4 * 1024 * 1024;
 
 impl ShardSnapshot for BaseSink {
     fn take(&self, _shard_index: usize, shard: &Shard) {
+        let mut chunks: Vec<Vec<u8>> = Vec::new();
         let mut buf: Vec<u8> = Vec::new();
-        let mut o = self.out.lock();
         let mut keys = 0u64;
         for (db, part) in shard.dbs.iter().enumerate() {
             if part.map.is_empty() {
@@ -76,34 +85,41 @@ impl ShardSnapshot for BaseSink {
                 });
                 keys += 1;
                 if buf.len() >= BATCH_BYTES {
-                    self.flush(&mut o, &mut buf);
+                    chunks.push(std::mem::take(&mut buf));
+                    // Every chunk is a batch of its own: it selects its database.
+                    encode_select(&mut buf, db);
                 }
             }
         }
-        self.flush(&mut o, &mut buf);
+        if !buf.is_empty() {
+            chunks.push(buf);
+        }
+        let bytes: u64 = chunks.iter().map(|c| c.len() as u64).sum();
+        self.queue.lock().extend(chunks);
+        let queued = self.queued.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.stats.peak_buffer.fetch_max(queued, Ordering::Relaxed);
         self.stats.keys_done.fetch_add(keys, Ordering::Relaxed);
         self.stats.shards_done.fetch_add(1, Ordering::Relaxed);
     }
 }
 
 impl BaseSink {
-    fn flush(&self, o: &mut BaseOut, buf: &mut Vec<u8>) {
-        if buf.is_empty() {
-            return;
-        }
-        self.stats
-            .peak_buffer
-            .fetch_max(buf.len() as u64, Ordering::Relaxed);
-        o.batches.raw(buf);
-        buf.clear();
-        o.batches.seal(now_ms());
-        let sealed = o.batches.take_sealed();
-        self.stats
-            .base_bytes
-            .fetch_add(sealed.len() as u64, Ordering::Relaxed);
-        if o.error.is_none() {
-            if let Err(e) = o.file.write_all(&sealed) {
-                o.error = Some(e.to_string());
+    /// Writes every queued chunk as an annotated batch.
+    fn drain(&self, o: &mut BaseOut) {
+        let chunks = std::mem::take(&mut *self.queue.lock());
+        for c in chunks {
+            self.queued.fetch_sub(c.len() as u64, Ordering::Relaxed);
+            o.batches.raw(&c);
+            o.batches.seal(now_ms());
+            let sealed = o.batches.take_sealed();
+            self.stats
+                .base_bytes
+                .fetch_add(sealed.len() as u64, Ordering::Relaxed);
+            o.written += sealed.len() as u64;
+            if o.error.is_none() {
+                if let Err(e) = o.file.write_all(&sealed) {
+                    o.error = Some(e.to_string());
+                }
             }
         }
     }
@@ -198,13 +214,16 @@ fn rewrite_inner(
     let temp = dir.join(temp_base_name(std::process::id()));
     let base_file = File::create(&temp).map_err(|e| io("creating the temporary base", e))?;
     let sink = Arc::new(BaseSink {
-        out: Mutex::new(BaseOut {
-            file: BufWriter::with_capacity(1 << 20, base_file),
-            batches: BatchWriter::new(1),
-            error: None,
-        }),
+        queue: Mutex::new(Vec::new()),
+        queued: AtomicU64::new(0),
         stats: stats.clone(),
     });
+    let mut out = BaseOut {
+        file: BufWriter::with_capacity(1 << 20, base_file),
+        batches: BatchWriter::new(1),
+        error: None,
+        written: 0,
+    };
     let done = Arc::new((Mutex::new(false), Condvar::new()));
     let old_incr = Arc::new(Mutex::new(None));
     let sw = Switch {
@@ -214,8 +233,21 @@ fn rewrite_inner(
         old: old_incr.clone(),
     };
     engine.begin_snapshot(sink.clone(), || writer.request_switch(sw));
-    // 3. Walk every shard; commands may have taken some already.
-    engine.snapshot_all();
+    // 3. Walk every shard; commands may have taken some already. Like Redis's
+    // aof-rewrite-incremental-fsync, sync the base every few MiB so the final
+    // fsync is short and never stalls the disk for long.
+    let mut synced = 0u64;
+    engine.snapshot_each(|_| {
+        sink.drain(&mut out);
+        if out.written.saturating_sub(synced) >= INCREMENTAL_FSYNC_BYTES {
+            synced = out.written;
+            let _ = out.file.flush();
+            writer.set_external_fsync(true);
+            let _ = out.file.get_ref().sync_data();
+            writer.set_external_fsync(false);
+        }
+    });
+    sink.drain(&mut out);
     {
         let (lock, cv) = &*done;
         let mut d = lock.lock();
@@ -229,13 +261,13 @@ fn rewrite_inner(
         f.sync_data()
             .map_err(|e| io("syncing the previous incremental file", e))?;
     }
-    let mut out = sink.out.lock();
     if let Some(e) = out.error.take() {
-        drop(out);
         let _ = std::fs::remove_file(&temp);
         return Err(format!("writing the base: {e}"));
     }
+    writer.set_external_fsync(true);
     let flushed = out.file.flush().and_then(|_| out.file.get_ref().sync_all());
+    writer.set_external_fsync(false);
     drop(out);
     if let Err(e) = flushed {
         let _ = std::fs::remove_file(&temp);

@@ -317,6 +317,13 @@ impl AofWriter {
         f.base_size = f.total_size;
     }
 
+    /// Tells the writer that another fsync on the same disk is running (a rewrite
+    /// syncing its base): under everysec, connections then postpone their writes,
+    /// as they do during the writer's own fsync, rather than block behind it.
+    pub fn set_external_fsync(&self, on: bool) {
+        self.fsync_running.store(on, Ordering::Release);
+    }
+
     /// Ticket of the last batch appended.
     pub fn last_ticket(&self) -> u64 {
         self.pending.lock().ticket
