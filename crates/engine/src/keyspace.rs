@@ -38,13 +38,14 @@ impl DbShard {
     pub fn insert(&mut self, key: Bytes, mut entry: Entry) -> Option<Entry> {
         entry.value.compact();
         let expires = entry.expire_at != 0;
-        let (idx, old) = match self.map.get_index_of(&key) {
-            Some(i) => {
-                let slot = self.map.get_index_mut(i).map(|(_, e)| e);
-                (i, slot.map(|e| std::mem::replace(e, entry)))
+        // One hash lookup: the (small, so cheap to copy) key is compacted up front.
+        let (idx, old) = match self.map.entry(compact(key)) {
+            indexmap::map::Entry::Occupied(mut o) => {
+                (o.index(), Some(std::mem::replace(o.get_mut(), entry)))
             }
-            None => {
-                let (i, _) = self.map.insert_full(compact(key), entry);
+            indexmap::map::Entry::Vacant(v) => {
+                let i = v.index();
+                v.insert(entry);
                 (i, None)
             }
         };
