@@ -28,6 +28,18 @@ pub struct ClientInfo {
     pub lib_ver: String,
     pub no_evict: bool,
     pub authenticated: bool,
+    /// Pub/sub subscriptions: channels, patterns, shard channels.
+    pub sub: usize,
+    pub psub: usize,
+    pub ssub: usize,
+}
+
+impl ClientInfo {
+    /// A client with subscriptions is of the `pubsub` class (CLIENT LIST TYPE,
+    /// CLIENT KILL TYPE, output buffer limits), as in Redis.
+    pub fn is_pubsub(&self) -> bool {
+        self.sub + self.psub + self.ssub > 0
+    }
 }
 
 /// A connected client as the registry sees it.

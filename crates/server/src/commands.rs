@@ -1,10 +1,12 @@
 //! Commands the server implements itself, because they need the connection or the
 //! server's state: connection (PING, HELLO, AUTH, SELECT, RESET, QUIT, CLIENT),
-//! introspection (INFO, COMMAND, CONFIG, SLOWLOG, LATENCY, MONITOR, DEBUG) and
+//! introspection (INFO, COMMAND, CONFIG, SLOWLOG, LATENCY, MONITOR, DEBUG), pub/sub
+//! (dispatched to `pubsub`) and
 //! SHUTDOWN. Every name here is declared `Run::Server` in the engine's command
 //! table; `run` dispatches on the table's name.
 
 use crate::conn::{After, Conn, ReplyMode};
+use crate::pubsub::Kind;
 use crate::server::Server;
 use bytes::Bytes;
 use keel_engine::cmd::args::{is, ERR_NOT_INT, ERR_SYNTAX};
@@ -50,7 +52,12 @@ pub async fn run(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Opti
     match cmd.name() {
         "debug" => debug(conn, argv).await,
         "waitaof" => Some(waitaof(conn, argv).await),
-        "exec" => crate::multi::exec(conn).await,
+        "exec" => {
+            conn.in_exec = true;
+            let r = crate::multi::exec(conn).await;
+            conn.in_exec = false;
+            r
+        }
         _ => run_sync(conn, cmd, argv),
     }
 }
@@ -59,10 +66,15 @@ pub async fn run(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Opti
 pub fn run_sync(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Option<Frame> {
     let server = conn.server.clone();
     let r = match cmd.name() {
+        "ping" if argv.len() > 2 => arity(cmd),
+        // A RESP2 client in subscriber mode gets PING's reply as a message.
+        "ping" if conn.session.resp < 3 && conn.subs.total() > 0 => Frame::Array(vec![
+            bulk_str("pong"),
+            Frame::Bulk(argv.get(1).cloned().unwrap_or_default()),
+        ]),
         "ping" => match argv.len() {
             1 => Frame::simple("PONG"),
-            2 => Frame::Bulk(argv[1].clone()),
-            _ => arity(cmd),
+            _ => Frame::Bulk(argv[1].clone()),
         },
         "echo" => Frame::Bulk(argv[1].clone()),
         "quit" => {
@@ -79,6 +91,7 @@ pub fn run_sync(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Optio
             conn.skip_next = false;
             conn.authenticated = server.hot.requirepass.read().is_empty();
             conn.feed_rx = None;
+            crate::pubsub::leave_all(conn);
             conn.handle.info.lock().name.clear();
             Frame::simple("RESET")
         }
@@ -91,7 +104,13 @@ pub fn run_sync(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Optio
             }
         },
         "auth" => auth(conn, argv),
-        "hello" => hello(conn, argv),
+        "hello" => {
+            let r = hello(conn, argv);
+            if let Some(o) = &conn.subs.outbox {
+                o.resp.store(conn.session.resp, Ordering::Relaxed);
+            }
+            r
+        }
         "time" => {
             let us = server.engine.clock().now_us();
             Frame::Array(vec![
@@ -449,6 +468,25 @@ pub fn run_sync(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Optio
             Err(e) => Frame::error(e),
         },
         "shutdown" => return shutdown(conn, argv),
+        "subscribe" => crate::pubsub::subscribe(conn, Kind::Channel, &argv[1..]),
+        "psubscribe" => crate::pubsub::subscribe(conn, Kind::Pattern, &argv[1..]),
+        "ssubscribe" if conn.in_exec => {
+            Frame::error("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client")
+        }
+        "ssubscribe" => crate::pubsub::subscribe(conn, Kind::Shard, &argv[1..]),
+        "unsubscribe" => crate::pubsub::unsubscribe(conn, Kind::Channel, &argv[1..]),
+        "punsubscribe" => crate::pubsub::unsubscribe(conn, Kind::Pattern, &argv[1..]),
+        "sunsubscribe" => crate::pubsub::unsubscribe(conn, Kind::Shard, &argv[1..]),
+        "publish" => Frame::Integer(server.pubsub.publish(Kind::Channel, &argv[1], &argv[2])),
+        "spublish" => Frame::Integer(server.pubsub.publish(Kind::Shard, &argv[1], &argv[2])),
+        "pubsub|channels"
+        | "pubsub|shardchannels"
+        | "pubsub|numsub"
+        | "pubsub|shardnumsub"
+        | "pubsub|numpat"
+        | "pubsub|help" => {
+            crate::pubsub::pubsub_command(conn, &cmd.name()["pubsub|".len()..], argv)
+        }
         other => Frame::error(format!(
             "ERR '{other}' is declared as a server command but keel has no implementation"
         )),
@@ -569,6 +607,9 @@ fn config_set(server: &std::sync::Arc<Server>, argv: &[Bytes], local: bool) -> F
     match res {
         Ok(changed) => {
             server.refresh_hot();
+            server
+                .pubsub
+                .set_limits(server.config.read().client_output_buffer_limits());
             for name in &changed {
                 match name.as_str() {
                     "appendfsync" => crate::aof::apply_fsync_policy(server),
@@ -605,6 +646,7 @@ fn reset_stats(server: &Server) {
         &st.error_replies,
         &st.expire_cycle_cpu_ms,
         &st.client_query_buffer_limit_disconnections,
+        &server.pubsub.obuf_disconnections,
     ] {
         a.store(0, Ordering::Relaxed);
     }
@@ -1000,6 +1042,9 @@ pub fn client_line(i: &crate::clients::ClientInfo) -> String {
     if i.monitor {
         flags.push('O');
     }
+    if i.is_pubsub() {
+        flags.push('P');
+    }
     if i.no_evict {
         flags.push('e');
     }
@@ -1007,7 +1052,7 @@ pub fn client_line(i: &crate::clients::ClientInfo) -> String {
         flags.push('N');
     }
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         i.id,
         i.addr,
         i.laddr,
@@ -1017,6 +1062,9 @@ pub fn client_line(i: &crate::clients::ClientInfo) -> String {
         now.saturating_sub(i.last_interaction_ms) / 1000,
         flags,
         i.db,
+        i.sub,
+        i.psub,
+        i.ssub,
         i.qbuf,
         i.omem,
         i.qbuf + i.omem + 16384,
@@ -1037,6 +1085,7 @@ fn live_clients(server: &Server) -> Vec<std::sync::Arc<crate::clients::ClientHan
 
 fn client_list(server: &Server, argv: &[Bytes], conn: &Conn) -> Frame {
     let mut ids: Option<Vec<u64>> = None;
+    let mut pubsub_type: Option<bool> = None;
     let mut i = 2;
     while i < argv.len() {
         if is(&argv[i], "type") && i + 1 < argv.len() {
@@ -1051,9 +1100,7 @@ fn client_list(server: &Server, argv: &[Bytes], conn: &Conn) -> Frame {
                     ))
                 }
             }
-            if t == "pubsub" {
-                return Frame::Verbatim(Bytes::new());
-            }
+            pubsub_type = Some(t == "pubsub");
             i += 2;
         } else if is(&argv[i], "id") && i + 1 < argv.len() {
             let mut v = Vec::new();
@@ -1072,7 +1119,9 @@ fn client_list(server: &Server, argv: &[Bytes], conn: &Conn) -> Frame {
     let mut out = String::new();
     for c in live_clients(server) {
         let mut info = c.info.lock().clone();
-        if ids.as_ref().is_some_and(|v| !v.contains(&info.id)) {
+        if ids.as_ref().is_some_and(|v| !v.contains(&info.id))
+            || pubsub_type.is_some_and(|p| p != info.is_pubsub())
+        {
             continue;
         }
         if info.id == conn.id {
@@ -1153,7 +1202,11 @@ fn client_kill(conn: &mut Conn, argv: &[Bytes]) -> Frame {
         if id.is_some_and(|i| i != info.id)
             || addr.as_ref().is_some_and(|a| *a != info.addr)
             || laddr.as_ref().is_some_and(|a| *a != info.laddr)
-            || typ.as_ref().is_some_and(|t| t != "normal")
+            || typ.as_ref().is_some_and(|t| match t.as_str() {
+                "normal" => info.is_pubsub(),
+                "pubsub" => !info.is_pubsub(),
+                _ => true,
+            })
             || maxage.is_some_and(|m| now.saturating_sub(info.created_ms) / 1000 < m)
             || (skipme && info.id == conn.id)
         {

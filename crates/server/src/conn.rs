@@ -62,6 +62,12 @@ pub struct Conn {
     /// Keys this client WATCHes, and the flag the effects sink raises when one changes.
     pub watching: Vec<(usize, Bytes)>,
     pub watch_dirty: Arc<std::sync::atomic::AtomicBool>,
+    /// Pub/sub subscriptions and the queue of messages for this client.
+    pub subs: crate::pubsub::ClientSubs,
+    /// Queued pub/sub bytes moved into the write buffer but not yet written.
+    pub subs_owed: u64,
+    /// Running the queue of EXEC.
+    pub in_exec: bool,
 }
 
 pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
@@ -151,9 +157,13 @@ pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
         multi_error: false,
         watching: Vec::new(),
         watch_dirty: Default::default(),
+        subs: Default::default(),
+        subs_owed: 0,
+        in_exec: false,
     };
     conn.serve(stream).await;
     conn.leave_feeds();
+    crate::pubsub::leave_all(&mut conn);
     crate::multi::unwatch(&mut conn);
     server.clients.remove(id);
 }
@@ -189,7 +199,8 @@ impl Conn {
                 rbuf.reserve(step);
             }
             let timeout_s = self.server.hot.timeout_s.load(Ordering::Relaxed);
-            let idle_enabled = timeout_s > 0 && self.feed_rx.is_none();
+            // As Redis: clients in pub/sub mode never time out.
+            let idle_enabled = timeout_s > 0 && self.feed_rx.is_none() && self.subs.total() == 0;
             let idle = async {
                 if idle_enabled {
                     tokio::time::sleep(Duration::from_secs(timeout_s)).await
@@ -199,6 +210,12 @@ impl Conn {
             };
             let feed = async {
                 match self.feed_rx.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let messages = async {
+                match self.subs.rx.as_mut() {
                     Some(rx) => rx.recv().await,
                     None => std::future::pending().await,
                 }
@@ -226,6 +243,16 @@ impl Conn {
                             }
                         }
                         None => self.feed_rx = None,
+                    }
+                }
+                m = messages => {
+                    match m {
+                        Some(m) => {
+                            self.subs_owed += m.len() as u64;
+                            wbuf.extend_from_slice(&m);
+                            self.drain_messages(&mut wbuf);
+                        }
+                        None => self.subs.rx = None,
                     }
                 }
                 _ = idle => {
@@ -256,7 +283,13 @@ impl Conn {
                 match parser.parse(&mut rbuf, &limits, self.authenticated) {
                     Ok(Some(argv)) => {
                         commands += 1;
+                        // Messages queued before this command go out before its reply.
+                        self.drain_messages(&mut wbuf);
                         let reply = self.execute(argv).await;
+                        if matches!(self.last_cmd, "publish" | "spublish") {
+                            // A client's own message precedes the PUBLISH reply.
+                            self.drain_messages(&mut wbuf);
+                        }
                         self.write_reply(reply, &mut wbuf);
                         if self.after == After::Close {
                             break;
@@ -334,15 +367,46 @@ impl Conn {
         }
     }
 
+    /// Moves queued pub/sub messages into the write buffer (up to about 1 MiB).
+    fn drain_messages(&mut self, wbuf: &mut BytesMut) {
+        let Some(rx) = self.subs.rx.as_mut() else {
+            return;
+        };
+        let start = wbuf.len();
+        while wbuf.len() - start < 1 << 20 {
+            match rx.try_recv() {
+                Ok(m) => {
+                    self.subs_owed += m.len() as u64;
+                    wbuf.extend_from_slice(&m);
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
     async fn flush(
-        &self,
+        &mut self,
         wr: &mut tokio::net::tcp::WriteHalf<'_>,
         wbuf: &mut BytesMut,
     ) -> std::io::Result<()> {
         if wbuf.is_empty() {
             return Ok(());
         }
-        wr.write_all(wbuf).await?;
+        // A client that does not read must still be closable (CLIENT KILL,
+        // output buffer limits): a write that cannot proceed gives way to a kill.
+        tokio::select! {
+            biased;
+            r = wr.write_all(wbuf) => r?,
+            _ = self.handle.kill.notified() => {
+                return Err(std::io::Error::other("client killed"));
+            }
+        }
+        if self.subs_owed > 0 {
+            if let Some(o) = &self.subs.outbox {
+                o.written(self.subs_owed);
+            }
+            self.subs_owed = 0;
+        }
         self.server
             .stats
             .net_output_bytes
@@ -415,6 +479,28 @@ impl Conn {
         {
             // A MONITOR client may only leave.
             return None;
+        }
+        if self.session.resp < 3
+            && self.subs.total() > 0
+            && !matches!(
+                cmd.name(),
+                "ping"
+                    | "subscribe"
+                    | "psubscribe"
+                    | "ssubscribe"
+                    | "unsubscribe"
+                    | "punsubscribe"
+                    | "sunsubscribe"
+                    | "quit"
+                    | "reset"
+            )
+        {
+            stat.rejected.fetch_add(1, Ordering::Relaxed);
+            server.count_error(b"ERR");
+            return Some(Frame::error(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                cmd.name()
+            )));
         }
         if server.engine.is_loading() && !cmd.facts.has_flag("loading") {
             stat.rejected.fetch_add(1, Ordering::Relaxed);

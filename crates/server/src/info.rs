@@ -339,9 +339,10 @@ fn section_text(server: &Server, section: &str, o: &mut String) {
             f!("current_eviction_exceeded_time", 0);
             f!("keyspace_hits", es.keyspace_hits);
             f!("keyspace_misses", es.keyspace_misses);
-            f!("pubsub_channels", 0);
-            f!("pubsub_patterns", 0);
-            f!("pubsubshard_channels", 0);
+            let (channels, patterns, shard) = server.pubsub.counts();
+            f!("pubsub_channels", channels);
+            f!("pubsub_patterns", patterns);
+            f!("pubsubshard_channels", shard);
             f!("latest_fork_usec", 0);
             f!("total_forks", 0);
             f!("migrate_cached_sockets", 0);
@@ -370,7 +371,10 @@ fn section_text(server: &Server, section: &str, o: &mut String) {
                 st.client_query_buffer_limit_disconnections
                     .load(Ordering::Relaxed)
             );
-            f!("client_output_buffer_limit_disconnections", 0);
+            f!(
+                "client_output_buffer_limit_disconnections",
+                server.pubsub.obuf_disconnections.load(Ordering::Relaxed)
+            );
         }
         "replication" => {
             o.push_str("# Replication\r\n");

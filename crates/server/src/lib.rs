@@ -13,6 +13,7 @@ pub mod conn;
 pub mod info;
 pub mod log;
 pub mod multi;
+pub mod pubsub;
 pub mod server;
 pub mod slowlog;
 pub mod summaries;

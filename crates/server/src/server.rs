@@ -131,6 +131,8 @@ pub struct Server {
     pub slowlog: Mutex<SlowLog>,
     pub latency: Mutex<Latency>,
     pub feeds: Arc<Feeds>,
+    /// Pub/sub channels, patterns and shard channels with their subscribers.
+    pub pubsub: crate::pubsub::PubSub,
     pub hot: Hot,
     pub started: Instant,
     pub started_ms: u64,
@@ -185,6 +187,7 @@ impl Server {
             maxmemory: AtomicU64::new(config.get_u64("maxmemory")),
         };
         let count = keel_engine::table().count();
+        let pubsub = crate::pubsub::PubSub::new(config.client_output_buffer_limits());
         Arc::new(Server {
             engine,
             sink,
@@ -199,6 +202,7 @@ impl Server {
             slowlog: Mutex::new(SlowLog::default()),
             latency: Mutex::new(Latency::default()),
             feeds,
+            pubsub,
             hot,
             started: Instant::now(),
             started_ms: now_ms,
