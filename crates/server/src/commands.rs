@@ -1475,7 +1475,6 @@ fn shutdown(conn: &mut Conn, argv: &[Bytes]) -> Option<Frame> {
     if abort {
         return Some(Frame::error("ERR No shutdown in progress."));
     }
-    crate::warning!("User requested shutdown...");
     conn.server.request_shutdown();
     conn.after = After::Close;
     None

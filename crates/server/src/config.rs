@@ -952,8 +952,13 @@ impl Loader {
                 continue;
             };
             let name = lossy(first).to_ascii_lowercase();
-            let rest: Vec<String> = rest.iter().map(|a| lossy(a)).collect();
+            let mut rest: Vec<String> = rest.iter().map(|a| lossy(a)).collect();
             if let Some((idx, spec)) = lookup(name.as_bytes()) {
+                // As Redis 7: a multi-argument option given as one argument (as
+                // `--save "900 1"` on the command line arrives) is split on spaces.
+                if spec.multi_arg() && rest.len() == 1 && rest[0].contains(' ') {
+                    rest = split_on_spaces(&rest[0]);
+                }
                 if !spec.multi_arg() && rest.len() != 1 {
                     return Err(err("wrong number of arguments"));
                 }

@@ -1318,3 +1318,14 @@ fn config_md_lists_every_option() {
          `KEEL_UPDATE_DOCS=1 cargo test -p keel-server --lib config_md` and review the diff"
     );
 }
+
+#[test]
+fn multi_argument_option_given_as_one_argument_is_split() {
+    let c = Config::from_args(&[
+        "--client-output-buffer-limit".to_string(),
+        "pubsub 1mb 512kb 1".to_string(),
+    ])
+    .expect("load");
+    let v = c.get_pairs(&[b"client-output-buffer-limit".as_slice()]);
+    assert!(v[0].1.contains("pubsub 1048576 524288 1"), "{v:?}");
+}
