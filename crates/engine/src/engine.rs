@@ -12,11 +12,12 @@
 use crate::clock::Clock;
 use crate::command::table::{Command, Scope};
 use crate::keyspace::{DbShard, Shard, ShardMap};
+use crate::notify::{self, Notification};
 use crate::value::Entry;
 use bytes::Bytes;
 use keel_protocol::Frame;
 use parking_lot::{Mutex, MutexGuard};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// One command that reproduces part of a change, in the database it applies to.
@@ -41,6 +42,13 @@ pub trait EffectSink: Send + Sync {
     /// (increasing) by which a caller can later wait for these effects to be
     /// durable; 0 when the sink makes nothing durable.
     fn emit(&self, effects: &[Effect]) -> u64;
+
+    /// Keyspace notifications (see [`crate::notify`]) of one command or expiry
+    /// step, in the order they happened, already filtered by class. `flags` are
+    /// the `notify-keyspace-events` flags they were filtered with (the sink reads
+    /// `K` and `E` from them). Called under the same shard locks as `emit`, never
+    /// while loading; the default drops them.
+    fn notify(&self, _flags: u32, _notes: &[Notification]) {}
 }
 
 /// Receives each shard's state as it was when a snapshot began (see
@@ -112,6 +120,8 @@ pub struct Engine {
     dirty: AtomicU64,
     /// The snapshot in progress, if any.
     snapshot: Mutex<Option<Arc<dyn ShardSnapshot>>>,
+    /// `notify-keyspace-events` flags (0 when nothing is to be published).
+    notify_flags: AtomicU32,
 }
 
 /// Shard guards held by one command, sorted by shard index.
@@ -148,7 +158,42 @@ impl Engine {
             active_expire: AtomicBool::new(true),
             dirty: AtomicU64::new(0),
             snapshot: Mutex::new(None),
+            notify_flags: AtomicU32::new(0),
         }
+    }
+
+    /// Sets the keyspace notification classes ([`crate::notify`] flags); without
+    /// `K` or `E` nothing is recorded at all.
+    pub fn set_notify_flags(&self, flags: u32) {
+        self.notify_flags
+            .store(notify::effective(flags), Ordering::Relaxed);
+    }
+
+    /// The keyspace notification flags in effect, 0 while loading.
+    pub fn notify_flags(&self) -> u32 {
+        match self.notify_flags.load(Ordering::Relaxed) {
+            0 => 0,
+            _ if self.is_loading() => 0,
+            f => f,
+        }
+    }
+
+    /// Records one notification outside a command (the active expiry cycle);
+    /// the caller holds the key's shard lock.
+    pub fn notify_one(&self, class: u32, event: &'static str, db: usize, key: &Bytes) {
+        let flags = self.notify_flags();
+        if flags & class == 0 {
+            return;
+        }
+        self.sink.notify(
+            flags,
+            &[Notification {
+                class,
+                event,
+                db,
+                key: key.clone(),
+            }],
+        );
     }
 
     pub fn databases(&self) -> usize {
@@ -331,6 +376,8 @@ impl Engine {
             lock_miss: false,
             scratch: DbShard::default(),
             resp: session.resp,
+            notify_flags: self.notify_flags(),
+            notes: Vec::new(),
         };
         let frame = f(&mut ctx, argv);
         if ctx.lock_miss {
@@ -338,6 +385,10 @@ impl Engine {
                 Frame::error("ERR internal error: a key outside the locked shards was touched"),
                 ctx.effects,
             );
+        }
+        // Published as the command runs (inside EXEC too), as Redis does.
+        if !ctx.notes.is_empty() {
+            self.sink.notify(ctx.notify_flags, &ctx.notes);
         }
         (frame, ctx.effects)
     }
@@ -409,6 +460,9 @@ pub struct Ctx<'e, 'l> {
     lock_miss: bool,
     scratch: DbShard,
     pub resp: u8,
+    /// The keyspace notification flags when the command started (0: off).
+    notify_flags: u32,
+    notes: Vec<Notification>,
 }
 
 impl<'e, 'l> Ctx<'e, 'l> {
@@ -462,6 +516,7 @@ impl<'e, 'l> Ctx<'e, 'l> {
             db,
             vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
         ));
+        self.notify_in(notify::EXPIRED, "expired", db, key);
         true
     }
 
@@ -495,6 +550,7 @@ impl<'e, 'l> Ctx<'e, 'l> {
                 db,
                 vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
             ));
+            self.notify_in(notify::EXPIRED, "expired", db, key);
         }
         None
     }
@@ -538,7 +594,11 @@ impl<'e, 'l> Ctx<'e, 'l> {
                 shard.stats.keyspace_misses += 1;
             }
         }
-        self.entry_at(db, key, found?)
+        let Some(idx) = found else {
+            self.notify_in(notify::KEY_MISS, "keymiss", db, key);
+            return None;
+        };
+        self.entry_at(db, key, idx)
     }
 
     /// Whether `key` exists in `db` (after lazy expiry), without touching its LRU.
@@ -547,8 +607,16 @@ impl<'e, 'l> Ctx<'e, 'l> {
     }
 
     /// Stores `entry` under `key` in `db`, replacing any value and TTL.
+    /// A key that did not exist is announced as `new` (Redis's `dbAdd`).
     pub fn insert_in(&mut self, db: usize, key: Bytes, entry: Entry) -> Option<Entry> {
-        self.dbs(db, &key).insert(key, entry)
+        if self.notify_flags & notify::NEW == 0 {
+            return self.dbs(db, &key).insert(key, entry);
+        }
+        let old = self.dbs(db, &key).insert(key.clone(), entry);
+        if old.is_none() {
+            self.notify_in(notify::NEW, "new", db, &key);
+        }
+        old
     }
 
     pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
@@ -583,6 +651,32 @@ impl<'e, 'l> Ctx<'e, 'l> {
     /// The effects recorded so far.
     pub fn effects(&self) -> &[Effect] {
         &self.effects
+    }
+
+    /// Records the keyspace notification `event` (of class `class`, a
+    /// [`crate::notify`] flag) for `key` in the current database, if that class
+    /// is enabled.
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.notify_in(class, event, self.db, key);
+    }
+
+    /// Like [`Ctx::notify`], in database `db`.
+    #[inline]
+    pub fn notify_in(&mut self, class: u32, event: &'static str, db: usize, key: &[u8]) {
+        if self.notify_flags & class != 0 {
+            self.notes.push(Notification {
+                class,
+                event,
+                db,
+                key: Bytes::copy_from_slice(key),
+            });
+        }
+    }
+
+    /// The notifications recorded so far.
+    pub fn notes(&self) -> &[Notification] {
+        &self.notes
     }
 
     /// Every locked shard (all of them for commands with whole-keyspace scope).
@@ -636,6 +730,50 @@ pub mod testing {
             Arc::new(NullSink),
         );
         (e, clock)
+    }
+
+    /// Records the keyspace notifications handed to it (effects are dropped).
+    #[derive(Default)]
+    pub struct NoteRecorder(pub Mutex<Vec<Notification>>);
+
+    impl EffectSink for NoteRecorder {
+        fn emit(&self, _: &[Effect]) -> u64 {
+            0
+        }
+
+        fn notify(&self, _flags: u32, notes: &[Notification]) {
+            self.0.lock().extend_from_slice(notes);
+        }
+    }
+
+    impl NoteRecorder {
+        /// The notifications so far as lines like `0 set k`, emptying the record.
+        pub fn take(&self) -> Vec<String> {
+            std::mem::take(&mut *self.0.lock())
+                .iter()
+                .map(|n| format!("{} {} {}", n.db, n.event, String::from_utf8_lossy(&n.key)))
+                .collect()
+        }
+    }
+
+    /// An engine on a manual clock (as [`engine`]) whose sink records keyspace
+    /// notifications, with every class (`KEA` plus `n` and `m`) enabled.
+    pub fn notes_engine() -> (Engine, ManualClock, Arc<NoteRecorder>) {
+        let clock = ManualClock::new(1_000_000_000_000);
+        let rec = Arc::new(NoteRecorder::default());
+        let e = Engine::new(
+            EngineConfig::default(),
+            Arc::new(clock.clone()),
+            rec.clone(),
+        );
+        e.set_notify_flags(
+            crate::notify::ALL
+                | crate::notify::KEYSPACE
+                | crate::notify::KEYEVENT
+                | crate::notify::NEW
+                | crate::notify::KEY_MISS,
+        );
+        (e, clock, rec)
     }
 
     /// Runs a command given as space-separated words (no quoting).

@@ -137,6 +137,7 @@ impl ActiveExpire {
                     if d.remove(&k).is_some() {
                         expired += 1;
                         shard.stats.expired_keys += 1;
+                        engine.notify_one(crate::notify::EXPIRED, "expired", db, &k);
                         engine.emit(&[Effect::new(db, vec![Bytes::from_static(b"DEL"), k])]);
                     }
                 }

@@ -14,6 +14,7 @@ pub mod expire;
 pub mod glob;
 pub mod inspect;
 pub mod keyspace;
+pub mod notify;
 pub mod rewrite;
 pub mod util;
 pub mod value;
@@ -23,3 +24,4 @@ pub use command::table::{resolve, table, Command, Lookup, Run, Scope};
 pub use engine::{
     Ctx, Effect, EffectSink, Engine, EngineConfig, Locks, NullSink, Session, ShardSnapshot,
 };
+pub use notify::Notification;

@@ -95,24 +95,10 @@ pub struct BindAddr {
 /// Keyspace notification flags, as Redis 7.0 numbers them
 /// (`notify-keyspace-events`).
 pub mod notify {
-    pub const KEYSPACE: u32 = 1 << 0;
-    pub const KEYEVENT: u32 = 1 << 1;
-    pub const GENERIC: u32 = 1 << 2;
-    pub const STRING: u32 = 1 << 3;
-    pub const LIST: u32 = 1 << 4;
-    pub const SET: u32 = 1 << 5;
-    pub const HASH: u32 = 1 << 6;
-    pub const ZSET: u32 = 1 << 7;
-    pub const EXPIRED: u32 = 1 << 8;
-    pub const EVICTED: u32 = 1 << 9;
-    pub const STREAM: u32 = 1 << 10;
-    pub const KEY_MISS: u32 = 1 << 11;
-    pub const LOADED: u32 = 1 << 12;
-    pub const MODULE: u32 = 1 << 13;
-    pub const NEW: u32 = 1 << 14;
-    /// What `A` stands for.
-    pub const ALL: u32 =
-        GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+    pub use keel_engine::notify::{
+        ALL, EVICTED, EXPIRED, GENERIC, HASH, KEYEVENT, KEYSPACE, KEY_MISS, LIST, LOADED, MODULE,
+        NEW, SET, STREAM, STRING, ZSET,
+    };
 
     /// Redis's `keyspaceEventsStringToFlags`; `None` on an unknown character.
     pub fn parse(s: &str) -> Option<u32> {

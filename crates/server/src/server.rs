@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::slowlog::{Latency, SlowLog};
 use crate::{notice, warning};
 use bytes::Bytes;
-use keel_engine::{Effect, EffectSink, Engine, EngineConfig, SystemClock};
+use keel_engine::{Effect, EffectSink, Engine, EngineConfig, Notification, SystemClock};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -79,6 +79,8 @@ pub struct ServerSink {
     pub feeds: Arc<Feeds>,
     pub watches: Arc<crate::multi::Watches>,
     pub aof: RwLock<Option<Arc<keel_persistence::writer::AofWriter>>>,
+    /// Where keyspace notifications are published.
+    pub pubsub: Arc<crate::pubsub::PubSub>,
 }
 
 impl ServerSink {
@@ -115,6 +117,40 @@ impl EffectSink for ServerSink {
         self.feeds.effects_count.store(f.len(), Ordering::Relaxed);
         ticket
     }
+
+    /// Publishes each notification as Redis's `notifyKeyspaceEvent`: on
+    /// `__keyspace@<db>__:<key>` with the event as message (flag `K`), then on
+    /// `__keyevent@<db>__:<event>` with the key as message (flag `E`).
+    fn notify(&self, flags: u32, notes: &[Notification]) {
+        use crate::pubsub::Kind;
+        use keel_engine::notify::{KEYEVENT, KEYSPACE};
+        let mut chan = Vec::new();
+        for n in notes {
+            let mut db = itoa::Buffer::new();
+            let db = db.format(n.db).as_bytes();
+            if flags & KEYSPACE != 0 {
+                chan.clear();
+                chan.extend_from_slice(b"__keyspace@");
+                chan.extend_from_slice(db);
+                chan.extend_from_slice(b"__:");
+                chan.extend_from_slice(&n.key);
+                self.pubsub.publish(
+                    Kind::Channel,
+                    &Bytes::copy_from_slice(&chan),
+                    &Bytes::from_static(n.event.as_bytes()),
+                );
+            }
+            if flags & KEYEVENT != 0 {
+                chan.clear();
+                chan.extend_from_slice(b"__keyevent@");
+                chan.extend_from_slice(db);
+                chan.extend_from_slice(b"__:");
+                chan.extend_from_slice(n.event.as_bytes());
+                self.pubsub
+                    .publish(Kind::Channel, &Bytes::copy_from_slice(&chan), &n.key);
+            }
+        }
+    }
 }
 
 pub struct Server {
@@ -132,7 +168,7 @@ pub struct Server {
     pub latency: Mutex<Latency>,
     pub feeds: Arc<Feeds>,
     /// Pub/sub channels, patterns and shard channels with their subscribers.
-    pub pubsub: crate::pubsub::PubSub,
+    pub pubsub: Arc<crate::pubsub::PubSub>,
     pub hot: Hot,
     pub started: Instant,
     pub started_ms: u64,
@@ -155,10 +191,14 @@ impl Server {
     pub fn new(config: Config) -> Arc<Server> {
         let feeds = Arc::new(Feeds::default());
         let watches = Arc::new(crate::multi::Watches::default());
+        let pubsub = Arc::new(crate::pubsub::PubSub::new(
+            config.client_output_buffer_limits(),
+        ));
         let sink = Arc::new(ServerSink {
             feeds: feeds.clone(),
             watches: watches.clone(),
             aof: RwLock::new(None),
+            pubsub: pubsub.clone(),
         });
         let databases = config.get_i64("databases").clamp(1, 1 << 20) as usize;
         let engine = Arc::new(Engine::new(
@@ -187,7 +227,7 @@ impl Server {
             maxmemory: AtomicU64::new(config.get_u64("maxmemory")),
         };
         let count = keel_engine::table().count();
-        let pubsub = crate::pubsub::PubSub::new(config.client_output_buffer_limits());
+        engine.set_notify_flags(config.notify_keyspace_events());
         Arc::new(Server {
             engine,
             sink,
@@ -251,6 +291,7 @@ impl Server {
             .hz
             .store(c.get_i64("hz").clamp(1, 500) as u64, Ordering::Relaxed);
         *self.hot.requirepass.write() = c.get_str("requirepass").to_string();
+        self.engine.set_notify_flags(c.notify_keyspace_events());
         self.hot
             .maxmemory
             .store(c.get_u64("maxmemory"), Ordering::Relaxed);

@@ -20,6 +20,7 @@ use super::args::*;
 use super::db::valid_db;
 use crate::command::table::{EngineEntry, Scope};
 use crate::engine::Ctx;
+use crate::notify::{GENERIC, KEY_MISS};
 use crate::tri;
 use crate::value::{lru_clock, Entry, Value};
 use bytes::Bytes;
@@ -71,6 +72,12 @@ fn int(v: i64) -> Frame {
 /// Redis's `lookupKeyReadWithFlags(LOOKUP_NOTOUCH)`: lazy expiry, a keyspace hit
 /// or miss counted, the LRU clock left alone (TTL, TYPE, EXISTS, OBJECT).
 fn peek<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Option<&'c Entry> {
+    peek_with(ctx, key, true)
+}
+
+/// [`peek`]; without `keymiss` notification when `notify` is false (OBJECT, as
+/// Redis's `LOOKUP_NONOTIFY`).
+fn peek_with<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8], notify: bool) -> Option<&'c Entry> {
     let db = ctx.db;
     ctx.expire_if_needed(db, key);
     let hit = ctx.dbs(db, key).map.contains_key(key);
@@ -81,6 +88,9 @@ fn peek<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Option<&'c Entry> {
         } else {
             shard.stats.keyspace_misses += 1;
         }
+    }
+    if !hit && notify {
+        ctx.notify(KEY_MISS, "keymiss", key);
     }
     ctx.dbs(db, key).map.get(key)
 }
@@ -94,6 +104,7 @@ fn del(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         ctx.expire_if_needed(db, key);
         if ctx.remove(key).is_some() {
             deleted.push(key.clone());
+            ctx.notify(GENERIC, "del", key);
         }
     }
     let count = deleted.len() as i64 - 1;
@@ -212,12 +223,14 @@ fn expire_generic(
     if when <= ctx.now as i64 && !ctx.engine.is_loading() {
         ctx.remove(key);
         ctx.emit(vec![s("DEL"), key.clone()]);
+        ctx.notify(GENERIC, "del", key);
         return int(1);
     }
     // While loading a past time is kept (the key expires once loading ends); 0
     // would mean "no TTL" in keel, so the earliest representable time is 1.
     ctx.set_expire(key, when.max(1) as u64);
     ctx.emit(vec![s("PEXPIREAT"), key.clone(), n(when)]);
+    ctx.notify(GENERIC, "expire", key);
     int(1)
 }
 
@@ -270,6 +283,7 @@ fn persist(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     }
     ctx.set_expire(key, 0);
     ctx.emit(vec![s("PERSIST"), key.clone()]);
+    ctx.notify(GENERIC, "persist", key);
     int(1)
 }
 
@@ -304,6 +318,8 @@ fn rename_generic(ctx: &mut Ctx, argv: &[Bytes], nx: bool) -> Frame {
     };
     ctx.insert(dst.clone(), entry);
     ctx.emit(vec![s("RENAME"), src.clone(), dst.clone()]);
+    ctx.notify(GENERIC, "rename_from", src);
+    ctx.notify(GENERIC, "rename_to", dst);
     if nx {
         int(1)
     } else {
@@ -355,6 +371,7 @@ fn copy(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         effect.push(s("REPLACE"));
     }
     ctx.emit(effect);
+    ctx.notify_in(GENERIC, "copy_to", dst_db, dst);
     int(1)
 }
 
@@ -377,6 +394,8 @@ fn move_cmd(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     };
     ctx.insert_in(dst_db, key.clone(), entry);
     ctx.emit(vec![s("MOVE"), key.clone(), n(dst_db as i64)]);
+    ctx.notify_in(GENERIC, "move_from", src_db, key);
+    ctx.notify_in(GENERIC, "move_to", dst_db, key);
     int(1)
 }
 
@@ -569,14 +588,14 @@ fn randomkey(ctx: &mut Ctx, _argv: &[Bytes]) -> Frame {
 // ---------------------------------------------------------------- OBJECT
 
 fn object_encoding(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
-    match peek(ctx, &argv[2]) {
+    match peek_with(ctx, &argv[2], false) {
         Some(e) => Frame::bulk(e.value.encoding()),
         None => Frame::Null,
     }
 }
 
 fn object_freq(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
-    match peek(ctx, &argv[2]) {
+    match peek_with(ctx, &argv[2], false) {
         // keel has no LFU policy (maxmemory-policy is noeviction).
         Some(_) => err(ERR_NO_LFU),
         None => Frame::Null,
@@ -585,7 +604,7 @@ fn object_freq(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 
 fn object_idletime(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let clock = lru_clock(ctx.now);
-    match peek(ctx, &argv[2]) {
+    match peek_with(ctx, &argv[2], false) {
         Some(e) => int(idle_seconds(clock, e.lru) as i64),
         None => Frame::Null,
     }
@@ -602,7 +621,7 @@ fn idle_seconds(clock: u32, lru: u32) -> u32 {
 }
 
 fn object_refcount(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
-    match peek(ctx, &argv[2]) {
+    match peek_with(ctx, &argv[2], false) {
         Some(e) => int(refcount(&e.value)),
         None => Frame::Null,
     }

@@ -9,6 +9,7 @@
 use super::args::*;
 use crate::command::table::{EngineEntry, Scope};
 use crate::engine::Ctx;
+use crate::notify::{EXPIRED, GENERIC, NEW, STRING};
 use crate::tri;
 use crate::util;
 use crate::value::{Entry, Value};
@@ -249,7 +250,14 @@ fn set_generic(
             if found {
                 ctx.remove(key);
                 ctx.emit(del_effect(key));
+            } else {
+                ctx.notify(NEW, "new", key);
             }
+            // Redis stores the key with its past deadline (`set`, `expire`) and
+            // expires it on its next access (`expired`); keel removes it at once.
+            ctx.notify(STRING, "set", key);
+            ctx.notify(GENERIC, "expire", key);
+            ctx.notify(EXPIRED, "expired", key);
         }
         _ => {
             let ttl = match at {
@@ -269,6 +277,10 @@ fn set_generic(
                 fx.push(s("KEEPTTL"));
             }
             ctx.emit(fx);
+            ctx.notify(STRING, "set", key);
+            if at.is_some() {
+                ctx.notify(GENERIC, "expire", key);
+            }
         }
     }
     reply(old, ok)
@@ -351,6 +363,7 @@ fn getdel(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     };
     ctx.remove(key);
     ctx.emit(del_effect(key));
+    ctx.notify(GENERIC, "del", key);
     Frame::Bulk(d)
 }
 
@@ -373,13 +386,16 @@ fn getex(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         if at <= ctx.now && !ctx.engine.is_loading() {
             ctx.remove(key);
             ctx.emit(del_effect(key));
+            ctx.notify(GENERIC, "del", key);
         } else {
             ctx.set_expire(key, at);
             ctx.emit(vec![s("PEXPIREAT"), key.clone(), ms_arg(at)]);
+            ctx.notify(GENERIC, "expire", key);
         }
     } else if o.persist && ttl != 0 {
         ctx.set_expire(key, 0);
         ctx.emit(vec![s("PERSIST"), key.clone()]);
+        ctx.notify(GENERIC, "persist", key);
     }
     Frame::Bulk(data)
 }
@@ -406,6 +422,7 @@ fn mset_pairs(ctx: &mut Ctx, argv: &[Bytes]) {
     for pair in pairs.chunks_exact(2) {
         if let [k, v] = pair {
             ctx.insert(k.clone(), Entry::new(Value::string(v.clone()), 0, now));
+            ctx.notify(STRING, "set", k);
         }
     }
     let mut fx = Vec::with_capacity(argv.len());
@@ -473,8 +490,10 @@ fn append(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
                 return err(ERR_TOO_BIG);
             }
             if part.is_empty() {
-                // Nothing appended, but Redis still converts it to the raw encoding.
+                // Nothing appended, but Redis still converts it to the raw encoding
+                // (and still announces an `append`).
                 if *raw {
+                    ctx.notify(STRING, "append", key);
                     return Frame::Integer(total as i64);
                 }
                 *raw = true;
@@ -488,6 +507,7 @@ fn append(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         }
     };
     ctx.emit(vec![s("APPEND"), key.clone(), part.clone()]);
+    ctx.notify(STRING, "append", key);
     Frame::Integer(total as i64)
 }
 
@@ -599,6 +619,7 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         argv[2].clone(),
         value.clone(),
     ]);
+    ctx.notify(STRING, "setrange", key);
     Frame::Integer(total as i64)
 }
 
@@ -631,6 +652,7 @@ fn incr_by(ctx: &mut Ctx, key: &Bytes, by: i64) -> Frame {
         }
     };
     ctx.emit(vec![s("SET"), key.clone(), text, s("KEEPTTL")]);
+    ctx.notify(STRING, "incrby", key);
     Frame::Integer(new)
 }
 
@@ -687,6 +709,7 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         }
     };
     ctx.emit(vec![s("SET"), key.clone(), text.clone(), s("KEEPTTL")]);
+    ctx.notify(STRING, "incrbyfloat", key);
     Frame::Bulk(text)
 }
 
