@@ -55,7 +55,10 @@ pub trait EffectSink: Send + Sync {
 /// [`Engine::begin_snapshot`]). Called with the shard's lock held, before any
 /// later command touches it.
 pub trait ShardSnapshot: Send + Sync {
+    /// The whole shard, except the keys in `shard.snapshot_done` (already taken).
     fn take(&self, shard_index: usize, shard: &Shard);
+    /// Single keys, as they were, before a command changes them: (db, key, entry).
+    fn take_keys(&self, shard_index: usize, entries: &[(usize, &Bytes, &Entry)]);
 }
 
 /// A sink that drops everything (a server with no AOF and nobody watching).
@@ -262,6 +265,50 @@ impl Engine {
             s.take(i, shard);
         }
         shard.snapshot_pending = false;
+        shard.snapshot_done = Default::default();
+    }
+
+    /// Locks the shards of `keys` in ascending order. In a shard a snapshot still
+    /// needs, only these keys are handed to it (their old values, in every
+    /// database), not the whole shard: a command pays for what it touches.
+    pub fn lock_keys(&self, keys: &[&[u8]]) -> Locks<'_> {
+        let mut shards: Vec<usize> = keys.iter().map(|k| self.map.shard_of(k)).collect();
+        shards.sort_unstable();
+        shards.dedup();
+        let mut guards: Vec<(usize, MutexGuard<'_, Shard>)> = shards
+            .into_iter()
+            .filter(|&i| i < self.shards.len())
+            .map(|i| (i, self.shards[i].lock()))
+            .collect();
+        if guards.iter().any(|(_, g)| g.snapshot_pending) {
+            let snap = self.snapshot.lock().clone();
+            for (i, g) in guards.iter_mut() {
+                if !g.snapshot_pending {
+                    continue;
+                }
+                let Some(snap) = snap.as_ref() else {
+                    g.snapshot_pending = false;
+                    continue;
+                };
+                let shard: &mut Shard = g;
+                for k in keys.iter().filter(|k| self.map.shard_of(k) == *i) {
+                    if shard.snapshot_done.contains(*k) {
+                        continue;
+                    }
+                    let mut found: Vec<(usize, &Bytes, &Entry)> = Vec::new();
+                    for (db, part) in shard.dbs.iter().enumerate() {
+                        if let Some((key, e)) = part.map.get_key_value(*k) {
+                            found.push((db, key, e));
+                        }
+                    }
+                    if !found.is_empty() {
+                        snap.take_keys(*i, &found);
+                    }
+                    shard.snapshot_done.insert(Bytes::copy_from_slice(k));
+                }
+            }
+        }
+        Locks { guards }
     }
 
     /// Begins a point-in-time snapshot without stopping clients: with every shard
@@ -298,7 +345,9 @@ impl Engine {
     pub fn cancel_snapshot(&self) {
         *self.snapshot.lock() = None;
         for s in self.shards.iter() {
-            s.lock().snapshot_pending = false;
+            let mut g = s.lock();
+            g.snapshot_pending = false;
+            g.snapshot_done = Default::default();
         }
     }
 
@@ -330,8 +379,30 @@ impl Engine {
     /// Runs an engine command: locks its shards, runs it, emits its effects.
     /// `session.ticket` is updated when the command produced effects.
     pub fn execute(&self, session: &mut Session, cmd: &Command, argv: &[Bytes]) -> Frame {
-        let mut locks = self.lock(self.shards_for(cmd, argv));
+        let mut locks = self.lock_for(cmd, argv);
         self.execute_locked(&mut locks, session, cmd, argv)
+    }
+
+    /// The locks `cmd` needs for `argv` (see [`Engine::lock_keys`]).
+    pub fn lock_for(&self, cmd: &Command, argv: &[Bytes]) -> Locks<'_> {
+        match cmd.scope {
+            Scope::Keys => {
+                let mut pos = Vec::new();
+                if crate::command::spec::key_positions_in(cmd.facts.key_specs, argv, &mut pos)
+                    .is_some()
+                {
+                    let keys: Vec<&[u8]> = pos
+                        .iter()
+                        .filter_map(|&p| argv.get(p))
+                        .map(|k| &k[..])
+                        .collect();
+                    self.lock_keys(&keys)
+                } else {
+                    self.lock_all()
+                }
+            }
+            _ => self.lock(self.shards_for(cmd, argv)),
+        }
     }
 
     /// Runs an engine command under locks the caller already holds (EXEC holds the
@@ -709,7 +780,7 @@ impl Engine {
             | crate::command::table::Lookup::UnknownSub(e)
             | crate::command::table::Lookup::Arity(e) => return (Frame::error(e), Vec::new()),
         };
-        let mut locks = self.lock(self.shards_for(cmd, argv));
+        let mut locks = self.lock_for(cmd, argv);
         let (frame, effects) = self.run_collect(&mut locks, session, cmd, argv);
         self.emit(&effects);
         (frame, effects)

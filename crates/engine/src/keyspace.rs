@@ -120,8 +120,12 @@ pub struct Shard {
     pub dbs: Vec<DbShard>,
     pub stats: ShardStats,
     /// A point-in-time snapshot (AOF rewrite) still needs this shard's state as it
-    /// was when the snapshot began: whoever locks it next serializes it first.
+    /// was when the snapshot began.
     pub snapshot_pending: bool,
+    /// While pending: keys (by name, in every database) already handed to the
+    /// snapshot one by one, before a command changed them; the rest of the shard
+    /// is handed over later without them.
+    pub snapshot_done: std::collections::HashSet<Bytes, Hasher>,
 }
 
 impl Shard {
@@ -130,6 +134,7 @@ impl Shard {
             dbs: (0..databases).map(|_| DbShard::default()).collect(),
             stats: ShardStats::default(),
             snapshot_pending: false,
+            snapshot_done: Default::default(),
         }
     }
 }

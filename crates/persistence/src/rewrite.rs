@@ -19,6 +19,7 @@ use crate::manifest::{self, FileEntry, FileKind, Manifest};
 use crate::writer::{load_manifest, now_ms, AofWriter, Switch};
 use bytes::Bytes;
 use keel_engine::keyspace::Shard;
+use keel_engine::value::Entry;
 use keel_engine::{Engine, ShardSnapshot};
 use parking_lot::{Condvar, Mutex};
 use std::fs::{File, OpenOptions};
@@ -80,6 +81,10 @@ impl ShardSnapshot for BaseSink {
             }
             encode_select(&mut buf, db);
             for (key, entry) in part.map.iter() {
+                if shard.snapshot_done.contains(key) {
+                    // Already taken, as it was, before a command changed it.
+                    continue;
+                }
                 keel_engine::rewrite::entry_commands(key, entry, &mut |argv: &[Bytes]| {
                     encode_command(&mut buf, argv);
                 });
@@ -94,21 +99,47 @@ impl ShardSnapshot for BaseSink {
         if !buf.is_empty() {
             chunks.push(buf);
         }
-        let bytes: u64 = chunks.iter().map(|c| c.len() as u64).sum();
-        self.queue.lock().extend(chunks);
-        let queued = self.queued.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        self.stats.peak_buffer.fetch_max(queued, Ordering::Relaxed);
+        self.enqueue(chunks);
         self.stats.keys_done.fetch_add(keys, Ordering::Relaxed);
         self.stats.shards_done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn take_keys(&self, _shard_index: usize, entries: &[(usize, &Bytes, &Entry)]) {
+        let mut buf: Vec<u8> = Vec::new();
+        for (db, key, entry) in entries {
+            encode_select(&mut buf, *db);
+            keel_engine::rewrite::entry_commands(key, entry, &mut |argv: &[Bytes]| {
+                encode_command(&mut buf, argv);
+            });
+        }
+        self.enqueue(vec![buf]);
+        self.stats
+            .keys_done
+            .fetch_add(entries.len() as u64, Ordering::Relaxed);
     }
 }
 
 impl BaseSink {
-    /// Writes every queued chunk as an annotated batch.
+    fn enqueue(&self, chunks: Vec<Vec<u8>>) {
+        let bytes: u64 = chunks.iter().map(|c| c.len() as u64).sum();
+        self.queue.lock().extend(chunks);
+        let queued = self.queued.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.stats.peak_buffer.fetch_max(queued, Ordering::Relaxed);
+    }
+
+    /// Writes every queued chunk into annotated batches (small chunks, each of
+    /// which selects its database, are packed together up to BATCH_BYTES).
     fn drain(&self, o: &mut BaseOut) {
         let chunks = std::mem::take(&mut *self.queue.lock());
+        let mut packed: Vec<Vec<u8>> = Vec::new();
         for c in chunks {
             self.queued.fetch_sub(c.len() as u64, Ordering::Relaxed);
+            match packed.last_mut() {
+                Some(last) if last.len() + c.len() <= BATCH_BYTES => last.extend_from_slice(&c),
+                _ => packed.push(c),
+            }
+        }
+        for c in packed {
             o.batches.raw(&c);
             o.batches.seal(now_ms());
             let sealed = o.batches.take_sealed();

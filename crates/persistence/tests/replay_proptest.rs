@@ -93,7 +93,7 @@ fn engine(clock: &ManualClock, sink: Arc<dyn EffectSink>) -> Engine {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 100, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
     #[test]
     fn loading_the_log_rebuilds_the_live_dataset(ops in proptest::collection::vec(op(), 1..120)) {
         let dir = tempfile::tempdir().unwrap();
@@ -106,21 +106,38 @@ proptest! {
         let _ = sink.0.set(writer.clone());
         let stats = Arc::new(RewriteStats::default());
         let mut session = Session::default();
-        for op in &ops {
-            match op {
-                Op::Cmd(words) => {
-                    let argv: Vec<Bytes> = words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
-                    let _ = live.run_argv(&session, &argv);
-                }
-                Op::Select(db) => session.db = *db,
-                Op::Advance(ms) => clock.advance_ms(*ms),
-                Op::ActiveExpire => {
-                    keel_engine::expire::active_expire_cycle(&live, Duration::from_millis(5));
-                }
-                Op::Rewrite => {
-                    rewrite(&live, &writer, &stats).unwrap();
-                }
+        let apply = |op: &Op, session: &mut Session| match op {
+            Op::Cmd(words) => {
+                let argv: Vec<Bytes> = words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
+                let _ = live.run_argv(session, &argv);
             }
+            Op::Select(db) => session.db = *db,
+            Op::Advance(ms) => clock.advance_ms(*ms),
+            Op::ActiveExpire => {
+                keel_engine::expire::active_expire_cycle(&live, Duration::from_millis(5));
+            }
+            Op::Rewrite => {}
+        };
+        let mut i = 0;
+        while i < ops.len() {
+            if let Op::Rewrite = ops[i] {
+                // The rewrite runs on its own thread while the next commands keep
+                // changing the dataset, as clients do during BGREWRITEAOF.
+                let upto = (i + 1 + 12).min(ops.len());
+                std::thread::scope(|sc| {
+                    let h = sc.spawn(|| rewrite(&live, &writer, &stats));
+                    for op in &ops[i + 1..upto] {
+                        if !matches!(op, Op::Rewrite) {
+                            apply(op, &mut session);
+                        }
+                    }
+                    h.join().unwrap().unwrap();
+                });
+                i = upto;
+                continue;
+            }
+            apply(&ops[i], &mut session);
+            i += 1;
         }
         writer.shutdown();
         let want = keel_engine::digest::digest(&live);
