@@ -636,3 +636,44 @@ fn soft_output_buffer_limit_applies_after_its_seconds() {
         Some("1")
     );
 }
+
+#[tokio::test]
+async fn async_subscriber_and_publisher_resp2_and_resp3() {
+    use futures_util::StreamExt;
+    let s = TestServer::start();
+    for url in [s.url(), s.url_resp3()] {
+        let client = redis::Client::open(url.clone()).unwrap();
+        let mut sub = client.get_async_pubsub().await.unwrap();
+        sub.subscribe("async-ch").await.unwrap();
+        sub.psubscribe("async-p*").await.unwrap();
+        let mut publisher = client.get_multiplexed_async_connection().await.unwrap();
+        let n: i64 = redis::cmd("PUBLISH")
+            .arg("async-ch")
+            .arg("hello")
+            .query_async(&mut publisher)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{url}");
+        let n: i64 = redis::cmd("PUBLISH")
+            .arg("async-pattern")
+            .arg("world")
+            .query_async(&mut publisher)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{url}");
+        let mut stream = sub.on_message();
+        let first = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+            .await
+            .expect("message in time")
+            .expect("stream open");
+        assert_eq!(first.get_channel_name(), "async-ch");
+        assert_eq!(first.get_payload::<String>().unwrap(), "hello");
+        let second = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next())
+            .await
+            .expect("message in time")
+            .expect("stream open");
+        assert_eq!(second.get_channel_name(), "async-pattern");
+        assert_eq!(second.get_pattern::<String>().unwrap(), "async-p*");
+        assert_eq!(second.get_payload::<String>().unwrap(), "world");
+    }
+}
