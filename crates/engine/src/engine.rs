@@ -243,20 +243,26 @@ impl Engine {
     /// Locks the given shards (any order, duplicates allowed) in ascending order.
     /// A shard that a snapshot still needs is handed to the snapshot first, so no
     /// command ever changes it before its point-in-time state is captured.
-    pub fn lock(&self, mut shards: Vec<usize>) -> Locks<'_> {
-        shards.sort_unstable();
-        shards.dedup();
-        let mut guards: Vec<(usize, MutexGuard<'_, Shard>)> = shards
-            .into_iter()
-            .filter(|&i| i < self.shards.len())
-            .map(|i| (i, self.shards[i].lock()))
-            .collect();
+    pub fn lock(&self, shards: Vec<usize>) -> Locks<'_> {
+        let mut guards = self.acquire(shards);
         for (i, g) in guards.iter_mut() {
             if g.snapshot_pending {
                 self.snapshot_shard(*i, g);
             }
         }
         Locks { guards }
+    }
+
+    /// Locks `shards` (any order, duplicates allowed) in ascending order: the one
+    /// order every caller uses, so no two lock sets can deadlock.
+    fn acquire(&self, mut shards: Vec<usize>) -> Vec<(usize, MutexGuard<'_, Shard>)> {
+        shards.sort_unstable();
+        shards.dedup();
+        shards
+            .into_iter()
+            .filter(|&i| i < self.shards.len())
+            .map(|i| (i, self.shards[i].lock()))
+            .collect()
     }
 
     fn snapshot_shard(&self, i: usize, shard: &mut Shard) {
@@ -272,14 +278,7 @@ impl Engine {
     /// needs, only these keys are handed to it (their old values, in every
     /// database), not the whole shard: a command pays for what it touches.
     pub fn lock_keys(&self, keys: &[&[u8]]) -> Locks<'_> {
-        let mut shards: Vec<usize> = keys.iter().map(|k| self.map.shard_of(k)).collect();
-        shards.sort_unstable();
-        shards.dedup();
-        let mut guards: Vec<(usize, MutexGuard<'_, Shard>)> = shards
-            .into_iter()
-            .filter(|&i| i < self.shards.len())
-            .map(|i| (i, self.shards[i].lock()))
-            .collect();
+        let mut guards = self.acquire(keys.iter().map(|k| self.map.shard_of(k)).collect());
         if guards.iter().any(|(_, g)| g.snapshot_pending) {
             let snap = self.snapshot.lock().clone();
             for (i, g) in guards.iter_mut() {

@@ -327,7 +327,13 @@ fn section_text(server: &Server, section: &str, o: &mut String) {
             f!("sync_partial_ok", 0);
             f!("sync_partial_err", 0);
             f!("expired_keys", es.expired_keys);
-            f!("expired_stale_perc", "0.00");
+            f!(
+                "expired_stale_perc",
+                format!(
+                    "{:.2}",
+                    keel_engine::expire::expired_stale_perc(&server.engine) * 100.0
+                )
+            );
             f!("expired_time_cap_reached_count", 0);
             f!(
                 "expire_cycle_cpu_milliseconds",
