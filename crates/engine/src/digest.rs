@@ -61,22 +61,32 @@ pub fn xor_set<'a>(digest: &mut Digest, members: impl IntoIterator<Item = &'a [u
 /// A hash: per field, `e = 0; mix(e, field); mix(e, value); xor(digest, e)`.
 pub fn xor_hash<'a>(digest: &mut Digest, pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>) {
     for (f, v) in pairs {
-        let mut e = [0u8; 20];
-        mix_digest(&mut e, f);
-        mix_digest(&mut e, v);
-        xor_digest(digest, &e);
+        xor_hash_pair(digest, f, v);
     }
+}
+
+/// One field of a hash (see [`xor_hash`]).
+pub fn xor_hash_pair(digest: &mut Digest, field: &[u8], value: &[u8]) {
+    let mut e = [0u8; 20];
+    mix_digest(&mut e, field);
+    mix_digest(&mut e, value);
+    xor_digest(digest, &e);
 }
 
 /// A sorted set: per member, `e = 0; mix(e, member); mix(e, "%.17g" of score);
 /// xor(digest, e)` (Redis 7.0 formats the score with `%.17g`).
 pub fn xor_zset<'a>(digest: &mut Digest, members: impl IntoIterator<Item = (&'a [u8], f64)>) {
     for (m, score) in members {
-        let mut e = [0u8; 20];
-        mix_digest(&mut e, m);
-        mix_digest(&mut e, fmt_g17(score).as_bytes());
-        xor_digest(digest, &e);
+        xor_zset_member(digest, m, score);
     }
+}
+
+/// One member of a sorted set (see [`xor_zset`]).
+pub fn xor_zset_member(digest: &mut Digest, member: &[u8], score: f64) {
+    let mut e = [0u8; 20];
+    mix_digest(&mut e, member);
+    mix_digest(&mut e, fmt_g17(score).as_bytes());
+    xor_digest(digest, &e);
 }
 
 /// C's `printf("%.17g", v)`.
@@ -125,6 +135,10 @@ pub fn xor_object_digest(digest: &mut Digest, entry: &Entry) {
     mix_digest(digest, &entry.value.type_code().to_be_bytes());
     match &entry.value {
         Value::Str { data, .. } => mix_digest(digest, data),
+        Value::List(l) => l.for_each(|e| mix_digest(digest, e)),
+        Value::Set(x) => x.for_each(|m| xor_digest(digest, m)),
+        Value::Hash(h) => h.for_each(|f, v| xor_hash_pair(digest, f, v)),
+        Value::ZSet(z) => z.for_each(|m, score| xor_zset_member(digest, m, score)),
     }
     if entry.expire_at != 0 {
         xor_digest(digest, b"!!expire!!");
@@ -255,6 +269,7 @@ mod tests {
                 db: *db,
                 resp: 2,
                 ticket: 0,
+                ..Default::default()
             };
             let (r, _) = run(e, &mut s, line);
             assert!(!r.is_error(), "{line}: {r:?}");
@@ -295,6 +310,7 @@ mod tests {
                 db,
                 resp: 2,
                 ticket: 0,
+                ..Default::default()
             };
             let (r, _) = e.run_argv(&s, &argv);
             assert!(!r.is_error(), "{r:?}");

@@ -97,6 +97,13 @@ pub struct Session {
     /// The sink's ticket for the last effects this session's commands produced
     /// (see [`EffectSink::emit`]); 0 if none yet.
     pub ticket: u64,
+    /// Whether a blocking command (BLPOP ...) may block: true for a client
+    /// connection outside MULTI; false in EXEC, while loading and in tests that
+    /// want Redis's "timeout reached" behaviour at once.
+    pub may_block: bool,
+    /// Set by [`Engine::execute`] when the command found nothing to serve and
+    /// asks to block (only when `may_block`); the server parks the client.
+    pub blocked: Option<BlockRequest>,
 }
 
 impl Default for Session {
@@ -105,8 +112,22 @@ impl Default for Session {
             db: 0,
             resp: 2,
             ticket: 0,
+            may_block: false,
+            blocked: None,
         }
     }
+}
+
+/// What a blocking command waits for: any of `keys` (in the session's database)
+/// to receive data, for at most `timeout_ms` (0: forever). When one of them is
+/// written, the server runs the same command again; if it then blocks again the
+/// client keeps waiting. Reply and effects come from that rerun, so they are the
+/// non-blocking form's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockRequest {
+    pub db: usize,
+    pub keys: Vec<Bytes>,
+    pub timeout_ms: u64,
 }
 
 /// The in-memory database.
@@ -125,6 +146,8 @@ pub struct Engine {
     snapshot: Mutex<Option<Arc<dyn ShardSnapshot>>>,
     /// `notify-keyspace-events` flags (0 when nothing is to be published).
     notify_flags: AtomicU32,
+    /// Collection encoding thresholds (CONFIG SET changes them at runtime).
+    limits: crate::types::Limits,
 }
 
 /// Shard guards held by one command, sorted by shard index.
@@ -162,6 +185,7 @@ impl Engine {
             dirty: AtomicU64::new(0),
             snapshot: Mutex::new(None),
             notify_flags: AtomicU32::new(0),
+            limits: crate::types::Limits::default(),
         }
     }
 
@@ -197,6 +221,11 @@ impl Engine {
                 key: key.clone(),
             }],
         );
+    }
+
+    /// The collection encoding thresholds.
+    pub fn limits(&self) -> &crate::types::Limits {
+        &self.limits
     }
 
     pub fn databases(&self) -> usize {
@@ -379,7 +408,14 @@ impl Engine {
     /// `session.ticket` is updated when the command produced effects.
     pub fn execute(&self, session: &mut Session, cmd: &Command, argv: &[Bytes]) -> Frame {
         let mut locks = self.lock_for(cmd, argv);
-        self.execute_locked(&mut locks, session, cmd, argv)
+        session.blocked = None;
+        let out = self.run_full(&mut locks, session, cmd, argv, session.may_block);
+        let t = self.emit(&out.effects);
+        if t != 0 {
+            session.ticket = t;
+        }
+        session.blocked = out.block;
+        out.frame
     }
 
     /// The locks `cmd` needs for `argv` (see [`Engine::lock_keys`]).
@@ -431,11 +467,27 @@ impl Engine {
         cmd: &Command,
         argv: &[Bytes],
     ) -> (Frame, Vec<Effect>) {
+        let out = self.run_full(locks, session, cmd, argv, false);
+        (out.frame, out.effects)
+    }
+
+    /// Runs a command: its reply, its effects (not emitted yet) and, for a
+    /// blocking command that found nothing while `may_block`, what it wants to
+    /// block on. [`Engine::run_collect`] (EXEC) never blocks.
+    pub fn run_full<'e>(
+        &'e self,
+        locks: &mut Locks<'e>,
+        session: &Session,
+        cmd: &Command,
+        argv: &[Bytes],
+        may_block: bool,
+    ) -> Outcome {
         let Some(f) = cmd.engine_fn() else {
-            return (
-                Frame::error(format!("ERR '{}' is not an engine command", cmd.facts.name)),
-                Vec::new(),
-            );
+            return Outcome {
+                frame: Frame::error(format!("ERR '{}' is not an engine command", cmd.facts.name)),
+                effects: Vec::new(),
+                block: None,
+            };
         };
         let mut ctx = Ctx {
             engine: self,
@@ -448,19 +500,28 @@ impl Engine {
             resp: session.resp,
             notify_flags: self.notify_flags(),
             notes: Vec::new(),
+            may_block: may_block && !self.is_loading(),
+            block: None,
         };
         let frame = f(&mut ctx, argv);
         if ctx.lock_miss {
-            return (
-                Frame::error("ERR internal error: a key outside the locked shards was touched"),
-                ctx.effects,
-            );
+            return Outcome {
+                frame: Frame::error(
+                    "ERR internal error: a key outside the locked shards was touched",
+                ),
+                effects: ctx.effects,
+                block: None,
+            };
         }
         // Published as the command runs (inside EXEC too), as Redis does.
         if !ctx.notes.is_empty() {
             self.sink.notify(ctx.notify_flags, &ctx.notes);
         }
-        (frame, ctx.effects)
+        Outcome {
+            frame,
+            effects: ctx.effects,
+            block: ctx.block,
+        }
     }
 
     /// Hands effects to the sink (caller holds the relevant shard locks) and
@@ -533,9 +594,41 @@ pub struct Ctx<'e, 'l> {
     /// The keyspace notification flags when the command started (0: off).
     notify_flags: u32,
     notes: Vec<Notification>,
+    may_block: bool,
+    block: Option<BlockRequest>,
+}
+
+/// What running one command produced.
+pub struct Outcome {
+    pub frame: Frame,
+    pub effects: Vec<Effect>,
+    pub block: Option<BlockRequest>,
 }
 
 impl<'e, 'l> Ctx<'e, 'l> {
+    /// For a blocking command that found nothing to serve: asks the server to
+    /// park the client on `keys` for `timeout_ms` (0: forever) and returns the
+    /// reply the server sends if the timeout passes (Redis's null array, `*-1`,
+    /// `_` in RESP3). When the client may not block (inside MULTI, while
+    /// loading), returns `nonblocking` instead: what Redis replies to a blocking
+    /// command that cannot block (a null array for BLPOP, a null bulk for BLMOVE).
+    pub fn block_on(&mut self, keys: Vec<Bytes>, timeout_ms: u64, nonblocking: Frame) -> Frame {
+        if !self.may_block {
+            return nonblocking;
+        }
+        self.block = Some(BlockRequest {
+            db: self.db,
+            keys,
+            timeout_ms,
+        });
+        Frame::NullArray
+    }
+
+    /// The encoding thresholds for this command.
+    pub fn thresholds(&self) -> crate::types::Thresholds {
+        self.engine.limits.get()
+    }
+
     /// The shard holding `key`.
     fn shard(&mut self, key: &[u8]) -> Option<&mut Shard> {
         let i = self.engine.map.shard_of(key);

@@ -244,6 +244,7 @@ mod tests {
             db,
             resp: 2,
             ticket: 0,
+            ..Default::default()
         }
     }
 

@@ -16,12 +16,14 @@ pub mod inspect;
 pub mod keyspace;
 pub mod notify;
 pub mod rewrite;
+pub mod types;
 pub mod util;
 pub mod value;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::table::{resolve, table, Command, Lookup, Run, Scope};
 pub use engine::{
-    Ctx, Effect, EffectSink, Engine, EngineConfig, Locks, NullSink, Session, ShardSnapshot,
+    BlockRequest, Ctx, Effect, EffectSink, Engine, EngineConfig, Locks, NullSink, Outcome, Session,
+    ShardSnapshot,
 };
 pub use notify::Notification;

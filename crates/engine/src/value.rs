@@ -2,8 +2,10 @@
 //!
 //! Strings are binary-safe byte strings; OBJECT ENCODING reports Redis's `int`,
 //! `embstr` or `raw` from the content and how it was written, as Redis would.
-//! The collection types arrive with the data-types work and extend this enum.
+//! Collections are boxed so that a key holding a short string (the common case)
+//! stays small; their representations live in [`crate::types`].
 
+use crate::types::{Hash, List, Set, ZSet};
 use bytes::Bytes;
 
 /// A value and its type.
@@ -11,21 +13,56 @@ use bytes::Bytes;
 pub enum Value {
     /// A string. `raw` is set when it was built in place (APPEND, SETRANGE), which
     /// Redis always stores with the raw encoding.
-    Str { data: Bytes, raw: bool },
+    Str {
+        data: Bytes,
+        raw: bool,
+    },
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
 }
 
 /// Redis's numeric type codes, used by the DEBUG DIGEST algorithm.
 pub const OBJ_STRING: u32 = 0;
+pub const OBJ_LIST: u32 = 1;
+pub const OBJ_SET: u32 = 2;
+pub const OBJ_ZSET: u32 = 3;
+pub const OBJ_HASH: u32 = 4;
 
 impl Value {
     pub fn string(data: Bytes) -> Value {
         Value::Str { data, raw: false }
     }
 
+    /// The string's bytes; `None` for another type.
+    pub fn as_str(&self) -> Option<&Bytes> {
+        match self {
+            Value::Str { data, .. } => Some(data),
+            _ => None,
+        }
+    }
+
+    /// Whether the value is an empty collection (which must never stay under a
+    /// key: a command that empties a collection deletes the key).
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            Value::Str { .. } => false,
+            Value::List(l) => l.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            Value::Set(x) => x.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
+        }
+    }
+
     /// The name TYPE reports.
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str { .. } => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -43,6 +80,10 @@ impl Value {
                     "raw"
                 }
             }
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(x) => x.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -50,6 +91,10 @@ impl Value {
     pub fn type_code(&self) -> u32 {
         match self {
             Value::Str { .. } => OBJ_STRING,
+            Value::List(_) => OBJ_LIST,
+            Value::Hash(_) => OBJ_HASH,
+            Value::Set(_) => OBJ_SET,
+            Value::ZSet(_) => OBJ_ZSET,
         }
     }
 
@@ -61,6 +106,7 @@ impl Value {
                 let d = std::mem::take(data);
                 *data = crate::keyspace::compact(d);
             }
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => {}
         }
     }
 
@@ -68,6 +114,10 @@ impl Value {
     pub fn mem_usage(&self) -> usize {
         match self {
             Value::Str { data, .. } => data.len() + 16,
+            Value::List(l) => l.mem_usage(),
+            Value::Hash(h) => h.mem_usage(),
+            Value::Set(x) => x.mem_usage(),
+            Value::ZSet(z) => z.mem_usage(),
         }
     }
 }

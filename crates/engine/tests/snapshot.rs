@@ -26,6 +26,10 @@ struct Recorder {
 fn value(e: &Entry) -> Vec<u8> {
     match &e.value {
         Value::Str { data, .. } => data.to_vec(),
+        other => panic!(
+            "the test writes strings only, found a {}",
+            other.type_name()
+        ),
     }
 }
 

@@ -1459,6 +1459,7 @@ fn serialized_len(v: &keel_engine::value::Value) -> usize {
             };
             as_int.unwrap_or(rdb_len_prefix(data.len()) + data.len())
         }
+        other => other.mem_usage(),
     }
 }
 

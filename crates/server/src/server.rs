@@ -228,6 +228,7 @@ impl Server {
         };
         let count = keel_engine::table().count();
         engine.set_notify_flags(config.notify_keyspace_events());
+        engine.limits().set(encoding_thresholds(&config));
         Arc::new(Server {
             engine,
             sink,
@@ -292,6 +293,7 @@ impl Server {
             .store(c.get_i64("hz").clamp(1, 500) as u64, Ordering::Relaxed);
         *self.hot.requirepass.write() = c.get_str("requirepass").to_string();
         self.engine.set_notify_flags(c.notify_keyspace_events());
+        self.engine.limits().set(encoding_thresholds(&c));
         self.hot
             .maxmemory
             .store(c.get_u64("maxmemory"), Ordering::Relaxed);
@@ -625,5 +627,18 @@ async fn accept_loop(server: Arc<Server>, listener: tokio::net::TcpListener) {
         }
         let s = server.clone();
         tokio::spawn(async move { crate::conn::handle(s, stream, peer).await });
+    }
+}
+
+/// The collection encoding thresholds from the configuration.
+fn encoding_thresholds(c: &crate::config::Config) -> keel_engine::types::Thresholds {
+    let size = |name: &str| c.get_i64(name).max(0) as usize;
+    keel_engine::types::Thresholds {
+        hash_max_listpack_entries: size("hash-max-listpack-entries"),
+        hash_max_listpack_value: size("hash-max-listpack-value"),
+        list_max_listpack_size: c.get_i64("list-max-listpack-size"),
+        set_max_intset_entries: size("set-max-intset-entries"),
+        zset_max_listpack_entries: size("zset-max-listpack-entries"),
+        zset_max_listpack_value: size("zset-max-listpack-value"),
     }
 }

@@ -29,6 +29,24 @@ pub fn float_arg(b: &[u8]) -> Result<f64, Frame> {
     util::parse_f64(b).ok_or_else(|| Frame::error(ERR_NOT_FLOAT))
 }
 
+/// Parses a blocking command's timeout (seconds, fractions allowed, 0 = forever)
+/// into milliseconds, with Redis's errors (`getTimeoutFromObjectOrReply`).
+pub fn timeout_arg(b: &[u8]) -> Result<u64, Frame> {
+    let secs = util::parse_f64(b)
+        .filter(|v| !v.is_nan())
+        .ok_or_else(|| Frame::error("ERR timeout is not a float or out of range"))?;
+    let ms = secs * 1000.0;
+    // Redis converts to a signed 64-bit count, so values past its range wrap to
+    // negative and get the "negative" error, as infinity does.
+    if !(0.0..9.2e18).contains(&ms) {
+        return Err(Frame::error("ERR timeout is negative"));
+    }
+    // A positive timeout below a millisecond still times out (after 1 ms), it
+    // does not turn into "forever".
+    let whole = ms as u64;
+    Ok(if whole == 0 && ms > 0.0 { 1 } else { whole })
+}
+
 /// Case-insensitive comparison of an argument with an option name.
 pub fn is(arg: &[u8], name: &str) -> bool {
     arg.eq_ignore_ascii_case(name.as_bytes())

@@ -167,6 +167,7 @@ mod tests {
             db: 3,
             resp: 2,
             ticket: 0,
+            ..Default::default()
         };
         run(&e, &mut s3, "SET other v");
         assert_eq!(run(&e, &mut s, "DBSIZE").0, int(50));
@@ -190,6 +191,7 @@ mod tests {
             db: 1,
             resp: 2,
             ticket: 0,
+            ..Default::default()
         };
         for i in 0..20 {
             run(&e, &mut s, &format!("SET k{i} v"));
@@ -223,6 +225,7 @@ mod tests {
                 db,
                 resp: 2,
                 ticket: 0,
+                ..Default::default()
             };
             run(&e, &mut sd, "SET k v");
             run(&e, &mut sd, "EXPIRE k 100");
@@ -231,6 +234,7 @@ mod tests {
             db: 5,
             resp: 2,
             ticket: 0,
+            ..Default::default()
         };
         let (r, f) = run(&e, &mut s5, "FLUSHALL");
         assert_eq!(r, Frame::ok());
@@ -255,6 +259,7 @@ mod tests {
             db: 1,
             resp: 2,
             ticket: 0,
+            ..Default::default()
         };
         for i in 0..30 {
             run(&e, &mut s0, &format!("SET a{i} zero"));

@@ -635,6 +635,7 @@ pub fn refcount(v: &Value) -> i64 {
             Some(i) if (0..10_000).contains(&i) && v.encoding() == "int" => i64::from(i32::MAX),
             _ => 1,
         },
+        _ => 1,
     }
 }
 
@@ -674,6 +675,7 @@ mod tests {
             db,
             resp: 2,
             ticket: 0,
+            ..Default::default()
         }
     }
 

@@ -6,14 +6,34 @@
 //! [`Ctx`](crate::engine::Ctx), records its effects there, and returns the reply.
 
 pub mod args;
+pub mod bitmap;
 pub mod db;
+pub mod dump;
+pub mod hash;
+pub mod hll;
 pub mod keys;
+pub mod list;
+pub mod set;
+pub mod sort;
 pub mod strings;
+pub mod zset;
 
 use crate::command::table::EngineEntry;
 
 /// Every engine command list.
-pub static ENGINE_COMMANDS: &[&[EngineEntry]] = &[strings::COMMANDS, keys::COMMANDS, db::COMMANDS];
+pub static ENGINE_COMMANDS: &[&[EngineEntry]] = &[
+    strings::COMMANDS,
+    keys::COMMANDS,
+    db::COMMANDS,
+    list::COMMANDS,
+    hash::COMMANDS,
+    set::COMMANDS,
+    zset::COMMANDS,
+    bitmap::COMMANDS,
+    hll::COMMANDS,
+    sort::COMMANDS,
+    dump::COMMANDS,
+];
 
 /// Commands the server implements itself (they need the connection or server
 /// state). The server's dispatcher has a match arm for each; a server test checks.

@@ -936,6 +936,7 @@ mod tests {
             db: eff.db,
             resp: 2,
             ticket: 0,
+            ..Default::default()
         };
         let (reply, _) = b.run_argv(&s, &eff.argv);
         let Frame::Error(msg) = &reply else { return };
@@ -1000,6 +1001,7 @@ mod tests {
             db: 3,
             resp: 2,
             ticket: 0,
+            ..Default::default()
         };
         assert_eq!(f(&e, &mut s3, "SET k other"), vec!["3 SET k other"]);
         assert_eq!(r(&e, &mut s, "GET k"), bulk("v"));
@@ -1911,6 +1913,7 @@ mod tests {
             db: 0,
             resp: 3,
             ticket: 0,
+            ..Default::default()
         };
         r(&e, &mut s, "MSET a ohmytext b mynewtext");
         let rep = r(&e, &mut s, "LCS a b IDX MINMATCHLEN 4 WITHMATCHLEN");
@@ -2156,6 +2159,7 @@ mod tests {
                 db: db.parse().expect("db"),
                 resp: 2,
                 ticket: 0,
+                ..Default::default()
             };
             let (rep, fxs) = run(&a, &mut sess, cmd);
             assert!(!rep.is_error(), "{line}: {rep:?}");

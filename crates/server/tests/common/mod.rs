@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cmd;
+pub mod diff;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,0 +1,5 @@
+//! SORT and SORT_RO (sort.c).
+
+use crate::command::table::EngineEntry;
+
+pub static COMMANDS: &[EngineEntry] = &[];
