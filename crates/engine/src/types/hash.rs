@@ -36,6 +36,30 @@ impl Hash {
         self.len() == 0
     }
 
+    /// Sets `field` to `value`; true when the field is new. Converts to the
+    /// table encoding when `t`'s listpack limits are passed.
+    pub fn insert(&mut self, field: Bytes, value: Bytes, t: &super::Thresholds) -> bool {
+        if let Hash::Listpack(v) = self {
+            if let Some(p) = v.iter_mut().find(|(f, _)| *f == field) {
+                p.1 = value;
+                return false;
+            }
+            if v.len() < t.hash_max_listpack_entries
+                && field.len() <= t.hash_max_listpack_value
+                && value.len() <= t.hash_max_listpack_value
+            {
+                v.push((field, value));
+                return true;
+            }
+            let m = std::mem::take(v).into_iter().collect();
+            *self = Hash::Table(m);
+        }
+        match self {
+            Hash::Table(m) => m.insert(field, value).is_none(),
+            Hash::Listpack(_) => false,
+        }
+    }
+
     /// Calls `f` with every field and value.
     pub fn for_each(&self, mut f: impl FnMut(&[u8], &[u8])) {
         match self {

@@ -37,6 +37,33 @@ impl Set {
         self.len() == 0
     }
 
+    /// Adds `member`; true when it is new. Converts to the table encoding when
+    /// the member is not an integer or `t`'s intset limit is passed.
+    pub fn insert(&mut self, member: Bytes, t: &super::Thresholds) -> bool {
+        if let Set::Intset(v) = self {
+            if let Some(i) = crate::util::parse_i64(&member) {
+                match v.binary_search(&i) {
+                    Ok(_) => return false,
+                    Err(pos) if v.len() < t.set_max_intset_entries => {
+                        v.insert(pos, i);
+                        return true;
+                    }
+                    Err(_) => {}
+                }
+            }
+            let mut buf = itoa::Buffer::new();
+            let m = v
+                .iter()
+                .map(|i| Bytes::copy_from_slice(buf.format(*i).as_bytes()))
+                .collect();
+            *self = Set::Table(m);
+        }
+        match self {
+            Set::Table(m) => m.insert(member),
+            Set::Intset(_) => false,
+        }
+    }
+
     /// Calls `f` with every member (integers in their decimal form).
     pub fn for_each(&self, mut f: impl FnMut(&[u8])) {
         match self {

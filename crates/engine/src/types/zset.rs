@@ -26,6 +26,22 @@ impl ZSet {
         self.items.is_empty()
     }
 
+    /// Sets `member`'s score; true when the member is new. `score` is never NaN.
+    pub fn insert(&mut self, member: Bytes, score: f64, _t: &super::Thresholds) -> bool {
+        let existed = match self.items.iter().position(|(m, _)| *m == member) {
+            Some(p) => {
+                self.items.remove(p);
+                true
+            }
+            None => false,
+        };
+        let pos = self
+            .items
+            .partition_point(|(m, s)| (*s, &m[..]) < (score, &member[..]));
+        self.items.insert(pos, (member, score));
+        !existed
+    }
+
     /// Calls `f` with every member and its score, lowest score first.
     pub fn for_each(&self, mut f: impl FnMut(&[u8], f64)) {
         for (m, s) in &self.items {
