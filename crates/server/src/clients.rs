@@ -27,6 +27,8 @@ pub struct ClientInfo {
     pub lib_name: String,
     pub lib_ver: String,
     pub no_evict: bool,
+    /// Waiting in a blocking command (CLIENT LIST flag `b`).
+    pub blocked: bool,
     pub authenticated: bool,
     /// Pub/sub subscriptions: channels, patterns, shard channels.
     pub sub: usize,

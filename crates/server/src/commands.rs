@@ -271,6 +271,22 @@ pub fn run_sync(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Optio
                 Frame::error(ERR_SYNTAX)
             }
         }
+        "client|unblock" => {
+            let Some(id) = parse_int(&argv[2]).ok().filter(|v| *v >= 0) else {
+                return Some(Frame::error("ERR value is not an integer or out of range"));
+            };
+            let error = match argv.get(3) {
+                None => false,
+                Some(m) if is(m, "timeout") => false,
+                Some(m) if is(m, "error") => true,
+                Some(_) => {
+                    return Some(Frame::error(
+                        "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+                    ))
+                }
+            };
+            Frame::Integer(i64::from(server.blocking.unblock(id as u64, error)))
+        }
         "client|no-evict" => {
             if is(&argv[2], "on") {
                 conn.no_evict = true;
@@ -1047,6 +1063,9 @@ pub fn client_line(i: &crate::clients::ClientInfo) -> String {
     }
     if i.no_evict {
         flags.push('e');
+    }
+    if i.blocked {
+        flags.push('b');
     }
     if flags.is_empty() {
         flags.push('N');

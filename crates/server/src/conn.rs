@@ -68,6 +68,8 @@ pub struct Conn {
     pub subs_owed: u64,
     /// Running the queue of EXEC.
     pub in_exec: bool,
+    /// A blocking command that found nothing: the serve loop parks the client.
+    pub pending_block: Option<Arc<crate::blocking::Waiter>>,
 }
 
 pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
@@ -137,7 +139,10 @@ pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
     let mut conn = Conn {
         server: server.clone(),
         id,
-        session: Session::default(),
+        session: Session {
+            may_block: true,
+            ..Session::default()
+        },
         authenticated,
         name: Bytes::new(),
         reply_mode: ReplyMode::On,
@@ -160,6 +165,7 @@ pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
         subs: Default::default(),
         subs_owed: 0,
         in_exec: false,
+        pending_block: None,
     };
     conn.serve(stream).await;
     conn.leave_feeds();
@@ -285,7 +291,19 @@ impl Conn {
                         commands += 1;
                         // Messages queued before this command go out before its reply.
                         self.drain_messages(&mut wbuf);
-                        let reply = self.execute(argv).await;
+                        let mut reply = self.execute(argv).await;
+                        if let Some(w) = self.pending_block.take() {
+                            // Earlier replies go out before the client waits.
+                            self.wait_durable().await;
+                            if self.flush(&mut wr, &mut wbuf).await.is_err() {
+                                self.server.blocking.cancel(&w);
+                                return;
+                            }
+                            reply = self.wait_blocked(&w, &mut rd, &mut rbuf).await;
+                            if self.after == After::Close {
+                                break;
+                            }
+                        }
                         if matches!(self.last_cmd, "publish" | "spublish") {
                             // A client's own message precedes the PUBLISH reply.
                             self.drain_messages(&mut wbuf);
@@ -336,6 +354,104 @@ impl Conn {
             }
         }
         let _ = wr.shutdown().await;
+    }
+
+    /// Parks the client on the keys of its blocking command until a rerun serves
+    /// it, its timeout passes, CLIENT UNBLOCK wakes it, or it goes away (input
+    /// that arrives meanwhile is buffered, as Redis does, and runs afterwards).
+    async fn wait_blocked(
+        &mut self,
+        w: &Arc<crate::blocking::Waiter>,
+        rd: &mut tokio::net::tcp::ReadHalf<'_>,
+        rbuf: &mut BytesMut,
+    ) -> Option<Frame> {
+        let server = self.server.clone();
+        {
+            let mut info = self.handle.info.lock();
+            info.blocked = true;
+            info.last_cmd = w.command_name().to_string();
+            info.db = self.session.db;
+        }
+        server.blocking.block(&server.engine, w);
+        let reply = self.wait_served(w, rd, rbuf).await;
+        self.handle.info.lock().blocked = false;
+        reply
+    }
+
+    async fn wait_served(
+        &mut self,
+        w: &Arc<crate::blocking::Waiter>,
+        rd: &mut tokio::net::tcp::ReadHalf<'_>,
+        rbuf: &mut BytesMut,
+    ) -> Option<Frame> {
+        use crate::blocking::State;
+        let server = self.server.clone();
+        let timeout_ms = w.timeout_ms;
+        let deadline = (timeout_ms > 0)
+            .then(|| tokio::time::Instant::now() + Duration::from_millis(timeout_ms));
+        loop {
+            {
+                let mut st = w.state.lock();
+                match std::mem::replace(&mut *st, State::Cancelled) {
+                    State::Served(f, ticket) => {
+                        self.session.ticket = self.session.ticket.max(ticket);
+                        return Some(f);
+                    }
+                    State::Unblocked { error } => {
+                        return Some(if error {
+                            Frame::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+                        } else {
+                            Frame::NullArray
+                        });
+                    }
+                    other => *st = other,
+                }
+            }
+            if self.handle.killed.load(Ordering::Relaxed) {
+                server.blocking.cancel(w);
+                self.after = After::Close;
+                return None;
+            }
+            let timeout = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = w.wake.notified() => {}
+                _ = timeout => {
+                    return Some(match server.blocking.cancel(w) {
+                        Some((f, ticket)) => {
+                            self.session.ticket = self.session.ticket.max(ticket);
+                            f
+                        }
+                        None => Frame::NullArray,
+                    });
+                }
+                _ = self.handle.kill.notified() => {
+                    server.blocking.cancel(w);
+                    self.after = After::Close;
+                    return None;
+                }
+                r = rd.read_buf(rbuf) => match r {
+                    Ok(0) | Err(_) => {
+                        server.blocking.cancel(w);
+                        self.after = After::Close;
+                        return None;
+                    }
+                    Ok(n) => {
+                        server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                        let limit = server.hot.query_buffer_limit.load(Ordering::Relaxed) as usize;
+                        if rbuf.len() > limit {
+                            server.blocking.cancel(w);
+                            self.after = After::Close;
+                            return None;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Holds this client's replies until the effects of its writes are safe:
@@ -555,10 +671,28 @@ impl Conn {
         self.last_cmd = cmd.name();
         let start = Instant::now();
         let reply = match cmd.run {
-            Run::Engine(_) => Some(server.engine.execute(&mut self.session, cmd, &argv)),
+            Run::Engine(_) => {
+                let r = server.engine.execute(&mut self.session, cmd, &argv);
+                match self.session.blocked.take() {
+                    Some(req) => {
+                        let w = crate::blocking::Waiter::new(
+                            self.id,
+                            &self.session,
+                            req,
+                            cmd,
+                            argv.clone(),
+                        );
+                        self.pending_block = Some(w);
+                        None
+                    }
+                    None => Some(r),
+                }
+            }
             Run::Server => crate::commands::run(self, cmd, &argv).await,
             Run::Container => Some(Frame::error("ERR unknown subcommand")),
         };
+        // Serve clients blocked on keys this command (or anyone's) made ready.
+        server.blocking.serve(&server.engine);
         let dur = start.elapsed();
         let us = dur.as_micros() as u64;
         server

@@ -199,9 +199,12 @@ fn section_text(server: &Server, section: &str, o: &mut String) {
             f!("maxclients", cfg.get_i64("maxclients"));
             f!("client_recent_max_input_buffer", 0);
             f!("client_recent_max_output_buffer", 0);
-            f!("blocked_clients", 0);
+            f!("blocked_clients", server.blocking.blocked_clients());
             f!("tracking_clients", 0);
-            f!("clients_in_timeout_table", 0);
+            f!(
+                "clients_in_timeout_table",
+                server.blocking.blocked_clients()
+            );
         }
         "memory" => {
             let (allocated, active, resident) = allocator_stats();

@@ -6,6 +6,7 @@
 //! state, the cron thread and shutdown.
 
 pub mod aof;
+pub mod blocking;
 pub mod clients;
 pub mod commands;
 pub mod config;
@@ -17,3 +18,4 @@ pub mod pubsub;
 pub mod server;
 pub mod slowlog;
 pub mod summaries;
+pub mod touched;

@@ -78,67 +78,16 @@ impl Watches {
                     .for_each(|(_, f)| f.store(true, Ordering::Release));
             }
         };
-        for e in effects {
-            let Some(name) = e.argv.first() else { continue };
-            let int = |i: usize| {
-                e.argv
-                    .get(i)
-                    .and_then(|a| keel_engine::util::parse_i64(a))
-                    .map(|n| n as usize)
-            };
-            if name.eq_ignore_ascii_case(b"FLUSHALL") {
-                for ((_, _), list) in m.iter() {
+        crate::touched::each(effects, |t| match t {
+            crate::touched::Touched::Key(db, k) => mark(db, k),
+            crate::touched::Touched::Db(db) => mark_db(db),
+            crate::touched::Touched::All => {
+                for list in m.values() {
                     list.iter()
                         .for_each(|(_, f)| f.store(true, Ordering::Release));
                 }
-                continue;
             }
-            if name.eq_ignore_ascii_case(b"FLUSHDB") {
-                mark_db(e.db);
-                continue;
-            }
-            if name.eq_ignore_ascii_case(b"SWAPDB") {
-                if let (Some(a), Some(b)) = (int(1), int(2)) {
-                    mark_db(a);
-                    mark_db(b);
-                }
-                continue;
-            }
-            if name.eq_ignore_ascii_case(b"MOVE") {
-                if let (Some(k), Some(d)) = (e.argv.get(1), int(2)) {
-                    mark(d, k);
-                }
-            }
-            if name.eq_ignore_ascii_case(b"COPY") {
-                let mut target_db = e.db;
-                for (i, a) in e.argv.iter().enumerate() {
-                    if a.eq_ignore_ascii_case(b"DB") {
-                        target_db = int(i + 1).unwrap_or(e.db);
-                    }
-                }
-                if let Some(k) = e.argv.get(2) {
-                    mark(target_db, k);
-                }
-            }
-            if let keel_engine::Lookup::Found(cmd) = keel_engine::resolve(&e.argv) {
-                let mut pos = Vec::new();
-                if keel_engine::command::spec::key_positions_in(
-                    cmd.facts.key_specs,
-                    &e.argv,
-                    &mut pos,
-                )
-                .is_some()
-                {
-                    for p in pos {
-                        if let Some(k) = e.argv.get(p) {
-                            mark(e.db, k);
-                        }
-                    }
-                } else {
-                    mark_db(e.db);
-                }
-            }
-        }
+        });
     }
 }
 

@@ -78,6 +78,7 @@ impl Feeds {
 pub struct ServerSink {
     pub feeds: Arc<Feeds>,
     pub watches: Arc<crate::multi::Watches>,
+    pub blocking: Arc<crate::blocking::Blocking>,
     pub aof: RwLock<Option<Arc<keel_persistence::writer::AofWriter>>>,
     /// Where keyspace notifications are published.
     pub pubsub: Arc<crate::pubsub::PubSub>,
@@ -92,6 +93,7 @@ impl ServerSink {
 impl EffectSink for ServerSink {
     fn emit(&self, effects: &[Effect]) -> u64 {
         self.watches.touch(effects);
+        self.blocking.touch(effects);
         let ticket = match self.aof.read().as_ref() {
             Some(w) => w.append(effects),
             None => 0,
@@ -157,6 +159,8 @@ pub struct Server {
     pub engine: Arc<Engine>,
     pub sink: Arc<ServerSink>,
     pub watches: Arc<crate::multi::Watches>,
+    /// Clients blocked by BLPOP and the other blocking commands.
+    pub blocking: Arc<crate::blocking::Blocking>,
     pub persistence: crate::aof::Persistence,
     pub config: RwLock<Config>,
     pub clients: Registry,
@@ -191,12 +195,14 @@ impl Server {
     pub fn new(config: Config) -> Arc<Server> {
         let feeds = Arc::new(Feeds::default());
         let watches = Arc::new(crate::multi::Watches::default());
+        let blocking = Arc::new(crate::blocking::Blocking::default());
         let pubsub = Arc::new(crate::pubsub::PubSub::new(
             config.client_output_buffer_limits(),
         ));
         let sink = Arc::new(ServerSink {
             feeds: feeds.clone(),
             watches: watches.clone(),
+            blocking: blocking.clone(),
             aof: RwLock::new(None),
             pubsub: pubsub.clone(),
         });
@@ -233,6 +239,7 @@ impl Server {
             engine,
             sink,
             watches,
+            blocking,
             persistence: Default::default(),
             config: RwLock::new(config),
             clients: Registry::default(),

@@ -62,6 +62,7 @@ pub static SERVER_COMMANDS: &[&str] = &[
     "client|setinfo",
     "client|reply",
     "client|no-evict",
+    "client|unblock",
     "client|pause",
     "client|unpause",
     "client|help",
