@@ -442,6 +442,43 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 stop_server K; stop_server R
 
+# ---------------------------------------------------------------- 7. collections memory
+# label|kind|collections|elements each. Each load runs on a fresh server; the
+# figure is the VmRSS delta divided by the number of elements.
+if [[ $MODE == quick ]]; then
+    COLLS=("10-field hashes|hash|10000|10" "100-field hashes|hash|1000|100"
+           "10-member sets|set|10000|10" "10-member intsets|intset|10000|10"
+           "10-member sorted sets|zset|10000|10" "10-element lists|list|10000|10"
+           "one 100k-field hash|hash|1|100000" "one 100k-member set|set|1|100000"
+           "one 100k-member sorted set|zset|1|100000" "one 100k-element list|list|1|100000")
+else
+    COLLS=("10-field hashes|hash|100000|10" "100-field hashes|hash|10000|100"
+           "10-member sets|set|100000|10" "10-member intsets|intset|100000|10"
+           "10-member sorted sets|zset|100000|10" "10-element lists|list|100000|10"
+           "one 1M-field hash|hash|1|1000000" "one 1M-member set|set|1|1000000"
+           "one 1M-member sorted set|zset|1|1000000" "one 1M-element list|list|1|1000000")
+fi
+log "memory per element of collections (${#COLLS[@]} shapes)"
+for c in "${COLLS[@]}"; do
+    IFS='|' read -r label kind count size <<<"$c"
+    cpay="$WORK/coll.resp"
+    ncmd=$("$PY" "$BENCH/helpers.py" collections "$kind" "$count" "$size" "$cpay")
+    for v in K R; do
+        if [[ $v == K ]]; then start_server K keel "$SERVER_CPU" no everysec --server-threads 1
+        else start_server R redis "$SERVER_CPU" no everysec; fi
+        pv="${v}_pid" kv="${v}_kind" portv="${v}_port"
+        before=$(rss_kb "${!pv}")
+        out=$(redis-cli -p "${!portv}" --pipe <"$cpay" 2>&1) || true
+        after=$(rss_kb "${!pv}")
+        if grep -q "errors: 0, replies: $ncmd" <<<"$out"; then
+            metric "coll_mem|$label" "${!kv}" 1 "$(( (after - before) * 1024 / (count * size) ))"
+        else
+            log "WARNING: ${!kv} $label: $(tail -1 <<<"$out")"
+        fi
+        stop_server "$v"; fresh "$v"
+    done
+done
+
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"
 echo "elapsed_s=$((SECONDS - T_START))" >>"$META"
 log "benchmarks done in $((SECONDS - T_START)) s"

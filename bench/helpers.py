@@ -5,6 +5,10 @@ Subcommands:
   freeports N                 print N free loopback TCP ports
   payload KEYS FILE           write KEYS deterministic SET commands (16-byte keys,
                               64-byte values) in RESP to FILE, for redis-cli --pipe
+  collections KIND COUNT SIZE FILE
+                              write COUNT collections of SIZE elements (KIND: hash,
+                              set, intset, zset, list) as RESP commands to FILE;
+                              print how many commands
   idle PORT N READYFILE       open N idle connections to PORT, touch READYFILE, sleep
   wait-ready PORT STARTFILE UPFILE
                               poll every 10 ms until PING answers PONG and INFO
@@ -52,6 +56,46 @@ def payload(keys, path):
                 f.write(b"".join(buf))
                 buf.clear()
         f.write(b"".join(buf))
+
+
+def resp(args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def collections(kind, count, size, path):
+    """`count` collections of `size` elements each, as RESP commands (at most 100
+    elements per command): hash (16-byte fields and values), set and list
+    (16-byte members), intset (integer members), zset (16-byte members, integer
+    scores). Prints the number of commands written."""
+    n = 0
+    with open(path, "wb") as f:
+        buf = []
+        for c in range(count):
+            k = b"coll:%011d" % c
+            for start in range(0, size, 100):
+                idx = range(start, min(size, start + 100))
+                if kind == "hash":
+                    args = [b"HSET", k] + [x for i in idx for x in (b"field:%010d" % i, b"value:%010d" % i)]
+                elif kind == "set":
+                    args = [b"SADD", k] + [b"member:%09d" % i for i in idx]
+                elif kind == "intset":
+                    args = [b"SADD", k] + [b"%d" % (i * 7) for i in idx]
+                elif kind == "zset":
+                    args = [b"ZADD", k] + [x for i in idx for x in (b"%d" % i, b"member:%09d" % i)]
+                elif kind == "list":
+                    args = [b"RPUSH", k] + [b"element:%08d" % i for i in idx]
+                else:
+                    raise SystemExit("unknown collection kind " + kind)
+                buf.append(resp(args))
+                n += 1
+                if len(buf) >= 1000:
+                    f.write(b"".join(buf))
+                    buf.clear()
+        f.write(b"".join(buf))
+    print(n)
 
 
 def idle(port, n, readyfile):
@@ -262,6 +306,8 @@ def main():
         freeports(int(a[1]))
     elif cmd == "payload":
         payload(int(a[1]), a[2])
+    elif cmd == "collections":
+        collections(a[1], int(a[2]), int(a[3]), a[4])
     elif cmd == "idle":
         idle(int(a[1]), int(a[2]), a[3])
     elif cmd == "wait-ready":

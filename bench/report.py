@@ -224,6 +224,12 @@ def persistence_table(runs, metrics, rewrites, meta):
         p99[s] = {rnd: w[rnd] / wo[rnd] for rnd in set(w) & set(wo) if wo[rnd]}
     row("SET p99 during rewrite / p99 without (x)", p99, lambda x: fmt_num(x, 2),
         "keel ≤2x", lambda v: v <= 2.0, check_on="keel")
+
+    # collections: bytes per element, one row per shape, in the order measured
+    for name in metrics:
+        if name.startswith("coll_mem|"):
+            row(f"Memory per element, {name.split('|', 1)[1]} (bytes, VmRSS delta / elements)",
+                metrics[name], lambda x: fmt_num(x, 0), "≤1.0x", lambda v: v <= 1.0)
     return out
 
 
