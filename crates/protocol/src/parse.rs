@@ -68,15 +68,21 @@ impl std::error::Error for ProtocolError {}
 #[derive(Debug)]
 struct Pending {
     remaining: usize,
-    args: Vec<Bytes>,
     /// Length of the bulk whose `$len` header was read but whose body has not arrived.
     bulk_len: Option<usize>,
 }
 
 /// Incremental request parser; one per connection.
+///
+/// Arguments are slices of the connection's read buffer (`split_to` + `freeze`,
+/// reference-counted, never copied). With [`RequestParser::parse_into`] the
+/// argument vector is reused from one request to the next, so a pipeline of small
+/// commands is parsed without a heap allocation per command.
 #[derive(Debug, Default)]
 pub struct RequestParser {
     pending: Option<Pending>,
+    /// Arguments of the request being read.
+    args: Vec<Bytes>,
 }
 
 /// Parses a decimal the way Redis's `string2ll` does: no sign other than a leading
@@ -133,26 +139,46 @@ impl RequestParser {
         limits: &Limits,
         authenticated: bool,
     ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let mut out = Vec::new();
+        Ok(self
+            .parse_into(buf, limits, authenticated, &mut out)?
+            .then_some(out))
+    }
+
+    /// Like [`RequestParser::parse`], but leaves the request's arguments in `out`
+    /// (replacing what it held) and returns whether a request was complete. The
+    /// vector's capacity goes back and forth between `out` and the parser, so a
+    /// caller that passes the same vector every time allocates none per request.
+    pub fn parse_into(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: &Limits,
+        authenticated: bool,
+        out: &mut Vec<Bytes>,
+    ) -> Result<bool, ProtocolError> {
         loop {
             if self.pending.is_none() {
                 if buf.is_empty() {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 if buf[0] != b'*' {
                     match parse_inline(buf, limits)? {
-                        None => return Ok(None),
+                        None => return Ok(false),
                         Some(args) if args.is_empty() => continue,
-                        Some(args) => return Ok(Some(args)),
+                        Some(args) => {
+                            *out = args;
+                            return Ok(true);
+                        }
                     }
                 }
                 let Some(cr) = find_crlf(buf) else {
                     if buf.len() > INLINE_MAX {
                         return Err(ProtocolError::TooBigMultibulkCount);
                     }
-                    return Ok(None);
+                    return Ok(false);
                 };
                 if cr + 1 >= buf.len() {
-                    return Ok(None); // wait for the '\n'
+                    return Ok(false); // wait for the '\n'
                 }
                 let n = match parse_len(&buf[1..cr]) {
                     Some(n) if n <= i32::MAX as i64 => n,
@@ -167,10 +193,11 @@ impl RequestParser {
                 }
                 self.pending = Some(Pending {
                     remaining: n as usize,
-                    // Never trust the declared count for an allocation.
-                    args: Vec::with_capacity((n as usize).min(1024)),
                     bulk_len: None,
                 });
+                self.args.clear();
+                // Never trust the declared count for an allocation.
+                self.args.reserve((n as usize).min(1024));
             }
             let Some(p) = self.pending.as_mut() else {
                 continue;
@@ -180,16 +207,16 @@ impl RequestParser {
                     Some(len) => len,
                     None => {
                         if buf.is_empty() {
-                            return Ok(None);
+                            return Ok(false);
                         }
                         let Some(cr) = find_crlf(buf) else {
                             if buf.len() > INLINE_MAX {
                                 return Err(ProtocolError::TooBigBulkCount);
                             }
-                            return Ok(None);
+                            return Ok(false);
                         };
                         if cr + 1 >= buf.len() {
-                            return Ok(None);
+                            return Ok(false);
                         }
                         if buf[0] != b'$' {
                             return Err(ProtocolError::ExpectedDollar(buf[0]));
@@ -207,16 +234,18 @@ impl RequestParser {
                     }
                 };
                 if buf.len() < len + 2 {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 let arg = buf.split_to(len).freeze();
                 buf.advance(2);
-                p.args.push(arg);
+                self.args.push(arg);
                 p.bulk_len = None;
                 p.remaining -= 1;
             }
-            let done = self.pending.take().map(|p| p.args).unwrap_or_default();
-            return Ok(Some(done));
+            self.pending = None;
+            out.clear();
+            std::mem::swap(out, &mut self.args);
+            return Ok(true);
         }
     }
 }

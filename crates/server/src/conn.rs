@@ -192,6 +192,8 @@ impl Conn {
         let mut rbuf = BytesMut::with_capacity(16 * 1024);
         let mut wbuf = BytesMut::with_capacity(16 * 1024);
         let mut parser = RequestParser::new();
+        // Reused for every request: no allocation per command for its arguments.
+        let mut argv: Vec<Bytes> = Vec::new();
         let (mut rd, mut wr) = stream.split();
         loop {
             if self.handle.killed.load(Ordering::Relaxed) {
@@ -286,12 +288,12 @@ impl Conn {
             };
             let mut commands = 0u64;
             loop {
-                match parser.parse(&mut rbuf, &limits, self.authenticated) {
-                    Ok(Some(argv)) => {
+                match parser.parse_into(&mut rbuf, &limits, self.authenticated, &mut argv) {
+                    Ok(true) => {
                         commands += 1;
                         // Messages queued before this command go out before its reply.
                         self.drain_messages(&mut wbuf);
-                        let mut reply = self.execute(argv).await;
+                        let mut reply = self.execute(&argv).await;
                         if let Some(w) = self.pending_block.take() {
                             // Earlier replies go out before the client waits.
                             self.wait_durable().await;
@@ -320,7 +322,7 @@ impl Conn {
                             }
                         }
                     }
-                    Ok(None) => break,
+                    Ok(false) => break,
                     Err(e) => {
                         let msg = e.to_string();
                         crate::verbose!(
@@ -559,9 +561,9 @@ impl Conn {
     }
 
     /// Runs one request. `None` means no reply at all.
-    pub async fn execute(&mut self, argv: Vec<Bytes>) -> Option<Frame> {
+    pub async fn execute(&mut self, argv: &[Bytes]) -> Option<Frame> {
         let server = self.server.clone();
-        let cmd: &'static Command = match keel_engine::resolve(&argv) {
+        let cmd: &'static Command = match keel_engine::resolve(argv) {
             Lookup::Found(c) => c,
             Lookup::Unknown(e)
             | Lookup::NotSupported(e)
@@ -666,13 +668,13 @@ impl Conn {
             }
         }
         if self.multi.is_some() && !crate::multi::runs_inside_multi(cmd) {
-            return Some(crate::multi::queue(self, cmd, argv));
+            return Some(crate::multi::queue(self, cmd, argv.to_vec()));
         }
         self.last_cmd = cmd.name();
         let start = Instant::now();
         let reply = match cmd.run {
             Run::Engine(_) => {
-                let r = server.engine.execute(&mut self.session, cmd, &argv);
+                let r = server.engine.execute(&mut self.session, cmd, argv);
                 match self.session.blocked.take() {
                     Some(req) => {
                         let w = crate::blocking::Waiter::new(
@@ -680,7 +682,7 @@ impl Conn {
                             &self.session,
                             req,
                             cmd,
-                            argv.clone(),
+                            argv.to_vec(),
                         );
                         self.pending_block = Some(w);
                         None
@@ -688,7 +690,7 @@ impl Conn {
                     None => Some(r),
                 }
             }
-            Run::Server => crate::commands::run(self, cmd, &argv).await,
+            Run::Server => crate::commands::run(self, cmd, argv).await,
             Run::Container => Some(Frame::error("ERR unknown subcommand")),
         };
         // Serve clients blocked on keys this command (or anyone's) made ready.
@@ -705,7 +707,7 @@ impl Conn {
             stat.failed.fetch_add(1, Ordering::Relaxed);
             server.count_error(e);
         }
-        self.after_call(cmd, &argv, us);
+        self.after_call(cmd, argv, us);
         reply
     }
 
