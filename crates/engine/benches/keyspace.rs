@@ -1,0 +1,63 @@
+//! Keyspace micro-benchmarks (`cargo bench -p keel-engine`): a command through
+//! the engine's whole path (resolve, lock the key's shard, look up or insert,
+//! reply, effects) on a 100k-key database, as a connection runs it.
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, Criterion};
+use keel_engine::{resolve, Engine, EngineConfig, Lookup, NullSink, Session, SystemClock};
+use std::hint::black_box;
+use std::sync::Arc;
+
+const KEYS: usize = 100_000;
+
+fn argv(words: &[&[u8]]) -> Vec<Bytes> {
+    words.iter().map(|w| Bytes::copy_from_slice(w)).collect()
+}
+
+fn keyspace(c: &mut Criterion) {
+    let engine = Engine::new(
+        EngineConfig::default(),
+        Arc::new(SystemClock),
+        Arc::new(NullSink),
+    );
+    let mut session = Session::default();
+    let keys: Vec<Bytes> = (0..KEYS)
+        .map(|i| Bytes::from(format!("key:{i:012}")))
+        .collect();
+    let value = Bytes::from(vec![b'v'; 64]);
+    let set = argv(&[b"SET", b"k", b"v"]);
+    let Lookup::Found(set_cmd) = resolve(&set) else {
+        return;
+    };
+    let get = argv(&[b"GET", b"k"]);
+    let Lookup::Found(get_cmd) = resolve(&get) else {
+        return;
+    };
+    for k in &keys {
+        let a = [Bytes::from_static(b"SET"), k.clone(), value.clone()];
+        engine.execute(&mut session, set_cmd, &a);
+    }
+    let mut g = c.benchmark_group("keyspace (100k keys)");
+    let mut i = 0usize;
+    g.bench_function("GET hit", |b| {
+        b.iter(|| {
+            i = (i + 7919) % KEYS;
+            let a = [Bytes::from_static(b"GET"), keys[i].clone()];
+            black_box(engine.execute(&mut session, get_cmd, &a))
+        })
+    });
+    g.bench_function("SET overwrite, 64-byte value", |b| {
+        b.iter(|| {
+            i = (i + 7919) % KEYS;
+            let a = [Bytes::from_static(b"SET"), keys[i].clone(), value.clone()];
+            black_box(engine.execute(&mut session, set_cmd, &a))
+        })
+    });
+    g.bench_function("resolve GET", |b| {
+        b.iter(|| black_box(resolve(black_box(&get))))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, keyspace);
+criterion_main!(benches);
