@@ -148,6 +148,8 @@ pub struct Engine {
     notify_flags: AtomicU32,
     /// Collection encoding thresholds (CONFIG SET changes them at runtime).
     limits: crate::types::Limits,
+    /// maxmemory-policy and its parameters, and the evicted-keys counter.
+    evict: crate::evict::Settings,
 }
 
 /// Shard guards held by one command, sorted by shard index.
@@ -186,6 +188,7 @@ impl Engine {
             snapshot: Mutex::new(None),
             notify_flags: AtomicU32::new(0),
             limits: crate::types::Limits::default(),
+            evict: crate::evict::Settings::default(),
         }
     }
 
@@ -226,6 +229,11 @@ impl Engine {
     /// The collection encoding thresholds.
     pub fn limits(&self) -> &crate::types::Limits {
         &self.limits
+    }
+
+    /// The eviction policy, its parameters and counters.
+    pub fn evict_settings(&self) -> &crate::evict::Settings {
+        &self.evict
     }
 
     pub fn databases(&self) -> usize {
@@ -730,7 +738,7 @@ impl<'e, 'l> Ctx<'e, 'l> {
             .map
             .get_index_mut(idx)?
             .1;
-        e.lru = crate::value::lru_clock(now);
+        self.engine.evict.touch(e, now);
         Some(e)
     }
 
@@ -771,7 +779,10 @@ impl<'e, 'l> Ctx<'e, 'l> {
 
     /// Stores `entry` under `key` in `db`, replacing any value and TTL.
     /// A key that did not exist is announced as `new` (Redis's `dbAdd`).
-    pub fn insert_in(&mut self, db: usize, key: Bytes, entry: Entry) -> Option<Entry> {
+    pub fn insert_in(&mut self, db: usize, key: Bytes, mut entry: Entry) -> Option<Entry> {
+        if entry.lru == crate::value::LRU_UNSET {
+            entry.lru = self.engine.evict.initial(self.now);
+        }
         if self.notify_flags & notify::NEW == 0 {
             return self.dbs(db, &key).insert(key, entry);
         }

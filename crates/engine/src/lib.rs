@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod command;
 pub mod digest;
 pub mod engine;
+pub mod evict;
 pub mod expire;
 pub mod glob;
 pub mod inspect;

@@ -128,16 +128,23 @@ impl Value {
 pub struct Entry {
     pub value: Value,
     pub expire_at: u64,
-    /// Last access, in seconds (LRU clock), for OBJECT IDLETIME.
+    /// Access state for eviction, OBJECT IDLETIME and OBJECT FREQ: the LRU
+    /// clock of the last access, or under an LFU policy the LFU time and counter
+    /// (see [`crate::evict`]). [`LRU_UNSET`] until the entry is first stored.
     pub lru: u32,
 }
 
+/// The access state of an entry not stored yet: storing it through
+/// [`Ctx::insert_in`](crate::engine::Ctx::insert_in) sets what the policy starts
+/// a new key with, while an entry that moves (RENAME) keeps its own.
+pub const LRU_UNSET: u32 = u32::MAX;
+
 impl Entry {
-    pub fn new(value: Value, expire_at: u64, now_ms: u64) -> Entry {
+    pub fn new(value: Value, expire_at: u64, _now_ms: u64) -> Entry {
         Entry {
             value,
             expire_at,
-            lru: lru_clock(now_ms),
+            lru: LRU_UNSET,
         }
     }
 

@@ -57,6 +57,13 @@ pub trait Apply {
     fn check_db(&mut self, _db: usize) -> Result<(), String> {
         Ok(())
     }
+
+    /// Asked after each applied batch: `Some(reason)` stops the load there (for
+    /// example memory past `maxmemory` under `noeviction`). The load fails with
+    /// [`LoadErrorKind::Stopped`]; no file is changed.
+    fn stop(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// Applies commands to an engine (the caller turns loading mode on, so nothing is
@@ -189,6 +196,8 @@ pub enum LoadErrorKind {
     Truncated,
     /// Corruption, in Refuse mode.
     Corrupt,
+    /// The applier asked to stop (see [`Apply::stop`]); `message` says why.
+    Stopped,
 }
 
 /// Why a load failed: what was found, where, and what to do.
@@ -270,6 +279,11 @@ impl fmt::Display for LoadError {
                  copied to a side file, then cut off), or run `keel-check-aof --fix {file}` to \
                  truncate it at byte {} (the original is kept as a backup).",
                 self.message, self.offset, self.line, self.valid_up_to, self.valid_up_to
+            ),
+            LoadErrorKind::Stopped => write!(
+                f,
+                "Loading stopped in {file} at offset {} (line {}): {}\nNo file was changed.",
+                self.offset, self.line, self.message
             ),
             LoadErrorKind::Corrupt => {
                 write!(
@@ -559,6 +573,8 @@ enum Fail {
     /// The file ended inside the item that started at `item_start`.
     Incomplete,
     Corrupt(Corrupt),
+    /// The applier stopped the load after the batch ending at (offset, line).
+    Stopped(String, u64, u64),
 }
 
 impl From<io::Error> for Fail {
@@ -996,6 +1012,7 @@ impl FileLoader<'_, '_> {
                 Ok(false) => return self.at_eof(),
                 Err(Fail::Io(e)) => return Err(LoadError::io(self.path, &e)),
                 Err(Fail::Incomplete) => return self.incomplete(),
+                Err(f @ Fail::Stopped(..)) => return Err(self.fail_to_error(f)),
                 Err(Fail::Corrupt(c)) => {
                     if !self.corrupt(c)? {
                         return self.after_salvage_to_eof();
@@ -1319,6 +1336,7 @@ impl FileLoader<'_, '_> {
                         damage: Damage::Apply,
                     }));
                 }
+                self.check_stop(&unit)?;
             }
             CorruptPolicy::Salvage => {
                 self.state.pending_bytes += unit.bytes;
@@ -1342,6 +1360,14 @@ impl FileLoader<'_, '_> {
         Ok(())
     }
 
+    /// Whether the applier wants the load to stop after `unit`.
+    fn check_stop(&mut self, unit: &Unit) -> Result<(), Fail> {
+        match self.apply.stop() {
+            Some(msg) => Err(Fail::Stopped(msg, unit.end, unit.line)),
+            None => Ok(()),
+        }
+    }
+
     /// Applies the buffered units (Salvage); a unit that fails becomes a gap.
     fn flush_pending(&mut self) -> Result<(), Fail> {
         let pending = std::mem::take(&mut self.state.pending);
@@ -1361,6 +1387,8 @@ impl FileLoader<'_, '_> {
                     ));
                 }
                 self.quarantine(unit.start, unit.end, reason)?;
+            } else {
+                self.check_stop(&unit)?;
             }
         }
         Ok(())
@@ -1584,6 +1612,9 @@ impl FileLoader<'_, '_> {
                 (self.item_start, self.item_line),
             ),
             Fail::Corrupt(c) => self.error(LoadErrorKind::Corrupt, c.at, c.line, c.msg, c.valid),
+            Fail::Stopped(msg, at, line) => {
+                self.error(LoadErrorKind::Stopped, at, line, msg, (at, line))
+            }
         }
     }
 
@@ -1631,5 +1662,6 @@ fn fail_to_io(f: Fail) -> io::Error {
         Fail::Io(e) => e,
         Fail::Incomplete => io::Error::new(io::ErrorKind::UnexpectedEof, "unexpected end of file"),
         Fail::Corrupt(c) => io::Error::other(c.msg),
+        Fail::Stopped(msg, ..) => io::Error::other(msg),
     }
 }

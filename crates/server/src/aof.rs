@@ -4,7 +4,8 @@
 
 use crate::server::Server;
 use crate::{notice, warning};
-use keel_persistence::loader::{self, CorruptPolicy, EngineApply, LoadOptions, Progress};
+use bytes::Bytes;
+use keel_persistence::loader::{self, Apply, CorruptPolicy, EngineApply, LoadOptions, Progress};
 use keel_persistence::manifest;
 use keel_persistence::rewrite::{self, RewriteStats};
 use keel_persistence::writer::{load_manifest, now_ms, AofWriter, FsyncPolicy};
@@ -148,9 +149,7 @@ pub fn load_and_start(server: Arc<Server>) {
             .start_s
             .store(now_ms() / 1000, Ordering::Relaxed);
         let opts = load_options(&server);
-        let mut apply = EngineApply {
-            engine: &server.engine,
-        };
+        let mut apply = MemoryGuard::new(&server);
         let started = Instant::now();
         let mut last_log = Instant::now();
         let stats = &server.persistence.loading;
@@ -198,6 +197,14 @@ pub fn load_and_start(server: Arc<Server>) {
                     report.commands,
                     report.bytes
                 );
+                if apply.evicted > 0 {
+                    warning!(
+                        "The dataset did not fit maxmemory ({} bytes): {} keys were evicted while loading (maxmemory-policy {}). The AOF was not changed.",
+                        apply.max,
+                        apply.evicted,
+                        server.engine.evict_settings().policy().name()
+                    );
+                }
             }
             Err(e) => {
                 warning!("{}", e);
@@ -573,5 +580,87 @@ pub fn set_appendonly(server: &Arc<Server>, on: bool) -> Result<(), String> {
 pub fn apply_fsync_policy(server: &Server) {
     if let Some(w) = server.persistence.writer() {
         w.set_policy(fsync_policy(server));
+    }
+}
+
+/// Applies the log to the engine while keeping memory within `maxmemory`: every
+/// few thousand commands it reads the allocator's figure; past the limit it evicts
+/// by the policy exactly as at runtime (nothing is logged while loading), or,
+/// under `noeviction`, stops the load with a message naming the limit, how far
+/// loading got, and what to do. It never changes a file.
+struct MemoryGuard<'a> {
+    inner: EngineApply<'a>,
+    server: &'a Server,
+    max: u64,
+    commands: u64,
+    evicted: u64,
+    stop: Option<String>,
+}
+
+/// Commands between two memory checks while loading.
+const LOAD_MEMORY_CHECK_EVERY: u64 = 4096;
+
+impl<'a> MemoryGuard<'a> {
+    fn new(server: &'a Arc<Server>) -> MemoryGuard<'a> {
+        MemoryGuard {
+            inner: EngineApply {
+                engine: &server.engine,
+            },
+            server,
+            max: server.hot.maxmemory.load(Ordering::Relaxed),
+            commands: 0,
+            evicted: 0,
+            stop: None,
+        }
+    }
+
+    fn check(&mut self) {
+        let used = crate::info::allocator_stats().0;
+        if used <= self.max {
+            return;
+        }
+        let engine = &self.server.engine;
+        let policy = engine.evict_settings().policy();
+        if policy != keel_engine::evict::Policy::NoEviction {
+            let r = engine.evict(used - self.max, Duration::from_secs(10));
+            self.evicted += r.keys;
+            if !r.exhausted || r.bytes >= used - self.max {
+                return;
+            }
+        }
+        self.stop = Some(format!(
+            "used memory ({} bytes) passed maxmemory ({} bytes) after {} commands, and maxmemory-policy {} {}. \
+             The dataset in the AOF does not fit the configured limit. Either raise maxmemory \
+             (in the config file or with --maxmemory), or choose an eviction policy \
+             (for example --maxmemory-policy allkeys-lru) to evict keys while loading",
+            used,
+            self.max,
+            self.commands,
+            policy.name(),
+            if policy == keel_engine::evict::Policy::NoEviction {
+                "does not evict"
+            } else {
+                "found nothing more to evict"
+            }
+        ));
+    }
+}
+
+impl Apply for MemoryGuard<'_> {
+    fn apply(&mut self, db: usize, argv: &[Bytes]) -> Result<(), String> {
+        self.commands += 1;
+        let r = self.inner.apply(db, argv);
+        if self.max > 0 && self.commands % LOAD_MEMORY_CHECK_EVERY == 0 {
+            self.check();
+        }
+        r
+    }
+
+    fn check_db(&mut self, db: usize) -> Result<(), String> {
+        self.inner.check_db(db)
+    }
+
+    fn stop(&mut self) -> Option<String> {
+        self.stop.take()
     }
 }

@@ -627,10 +627,14 @@ impl Conn {
                 "LOADING Redis is loading the dataset in memory",
             ));
         }
+        // As Redis: with maxmemory set, every command first frees memory by the
+        // policy; past the limit with nothing left to evict, commands that add
+        // data are refused while reads and deletes go on.
         let maxmemory = server.hot.maxmemory.load(Ordering::Relaxed);
         if maxmemory > 0
+            && !self.in_exec
+            && server.perform_evictions()
             && cmd.facts.has_flag("denyoom")
-            && server.used_memory.load(Ordering::Relaxed) > maxmemory
         {
             stat.rejected.fetch_add(1, Ordering::Relaxed);
             server.count_error(b"OOM");

@@ -342,7 +342,14 @@ fn section_text(server: &Server, section: &str, o: &mut String) {
                 "expire_cycle_cpu_milliseconds",
                 st.expire_cycle_cpu_ms.load(Ordering::Relaxed)
             );
-            f!("evicted_keys", 0);
+            f!(
+                "evicted_keys",
+                server
+                    .engine
+                    .evict_settings()
+                    .evicted_keys
+                    .load(Ordering::Relaxed)
+            );
             f!("evicted_clients", 0);
             f!("total_eviction_exceeded_time", 0);
             f!("current_eviction_exceeded_time", 0);

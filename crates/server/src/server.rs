@@ -54,6 +54,9 @@ pub struct Hot {
     pub hz: AtomicU64,
     pub requirepass: RwLock<String>,
     pub maxmemory: AtomicU64,
+    pub eviction_tenacity: AtomicU64,
+    /// When used memory was last read from the allocator (µs since start).
+    pub memory_checked_us: AtomicU64,
 }
 
 /// Subscribers to MONITOR and to the effects feed.
@@ -231,10 +234,15 @@ impl Server {
             hz: AtomicU64::new(config.get_i64("hz").clamp(1, 500) as u64),
             requirepass: RwLock::new(config.get_str("requirepass").to_string()),
             maxmemory: AtomicU64::new(config.get_u64("maxmemory")),
+            eviction_tenacity: AtomicU64::new(
+                config.get_i64("maxmemory-eviction-tenacity").clamp(0, 100) as u64,
+            ),
+            memory_checked_us: AtomicU64::new(0),
         };
         let count = keel_engine::table().count();
         engine.set_notify_flags(config.notify_keyspace_events());
         engine.limits().set(encoding_thresholds(&config));
+        apply_eviction_settings(&engine, &config);
         Arc::new(Server {
             engine,
             sink,
@@ -301,6 +309,11 @@ impl Server {
         *self.hot.requirepass.write() = c.get_str("requirepass").to_string();
         self.engine.set_notify_flags(c.notify_keyspace_events());
         self.engine.limits().set(encoding_thresholds(&c));
+        apply_eviction_settings(&self.engine, &c);
+        self.hot.eviction_tenacity.store(
+            c.get_i64("maxmemory-eviction-tenacity").clamp(0, 100) as u64,
+            Ordering::Relaxed,
+        );
         self.hot
             .maxmemory
             .store(c.get_u64("maxmemory"), Ordering::Relaxed);
@@ -648,4 +661,76 @@ fn encoding_thresholds(c: &crate::config::Config) -> keel_engine::types::Thresho
         zset_max_listpack_entries: size("zset-max-listpack-entries"),
         zset_max_listpack_value: size("zset-max-listpack-value"),
     }
+}
+
+/// maxmemory-policy and its parameters, into the engine.
+fn apply_eviction_settings(engine: &Engine, c: &crate::config::Config) {
+    let policy = keel_engine::evict::Policy::parse(c.get_str("maxmemory-policy"))
+        .unwrap_or(keel_engine::evict::Policy::NoEviction);
+    let n = |name: &str| c.get_i64(name).clamp(0, u32::MAX as i64) as u32;
+    engine.evict_settings().set(
+        policy,
+        n("maxmemory-samples"),
+        n("lfu-log-factor"),
+        n("lfu-decay-time"),
+    );
+}
+
+impl Server {
+    /// Allocator bytes in use, re-read from jemalloc at most once a millisecond
+    /// (only called while maxmemory is set), so a burst of writes between two cron
+    /// ticks cannot run far past the limit.
+    pub fn used_memory_fresh(&self) -> u64 {
+        let now_us = self.started.elapsed().as_micros() as u64;
+        let last = self.hot.memory_checked_us.load(Ordering::Relaxed);
+        if now_us.saturating_sub(last) >= 1000
+            && self
+                .hot
+                .memory_checked_us
+                .compare_exchange(last, now_us, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let used = crate::info::allocator_stats().0;
+            self.used_memory.store(used, Ordering::Relaxed);
+            return used;
+        }
+        self.used_memory.load(Ordering::Relaxed)
+    }
+
+    /// Redis's `performEvictions`: when used memory is past maxmemory, evicts keys
+    /// by the policy for at most the tenacity's time budget. Returns true when
+    /// memory is still past the limit and nothing more can be evicted (then
+    /// commands that add data get -OOM); false when under the limit or when
+    /// eviction is still making progress.
+    pub fn perform_evictions(&self) -> bool {
+        let max = self.hot.maxmemory.load(Ordering::Relaxed);
+        if max == 0 {
+            return false;
+        }
+        let used = self.used_memory_fresh();
+        if used <= max {
+            return false;
+        }
+        let budget = eviction_budget(self.hot.eviction_tenacity.load(Ordering::Relaxed));
+        let r = self.engine.evict(used - max, budget);
+        // Account for what was freed until the next fresh reading.
+        let _ = self
+            .used_memory
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
+                Some(u.saturating_sub(r.bytes))
+            });
+        r.exhausted && r.bytes < used - max
+    }
+}
+
+/// Redis's `evictionTimeLimitUs`: 50 µs per tenacity step up to 10, then growing
+/// 15% per step; 100 means no limit.
+fn eviction_budget(tenacity: u64) -> Duration {
+    if tenacity >= 100 {
+        return Duration::from_secs(3600);
+    }
+    if tenacity <= 10 {
+        return Duration::from_micros(50 * tenacity.max(1));
+    }
+    Duration::from_micros((500.0 * 1.15f64.powi(tenacity as i32 - 10)) as u64)
 }

@@ -559,7 +559,6 @@ fn randomkey_and_object() {
 }
 
 #[test]
-#[ignore = "not implemented yet: eviction policies and LFU counters come with the memory issue; keel refuses maxmemory-policy other than noeviction until then"]
 fn object_freq_under_lfu_policy() {
     let s = TestServer::start();
     let mut con = s.conn();

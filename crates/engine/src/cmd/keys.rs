@@ -595,20 +595,26 @@ fn object_encoding(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 }
 
 fn object_freq(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
+    let now = ctx.now;
+    let settings = ctx.engine.evict_settings();
     match peek_with(ctx, &argv[2], false) {
-        // keel has no LFU policy (maxmemory-policy is noeviction).
-        Some(_) => err(ERR_NO_LFU),
+        Some(_) if !settings.policy().is_lfu() => err(ERR_NO_LFU),
+        Some(e) => int(i64::from(settings.lfu_decr(e.lru, now))),
         None => Frame::Null,
     }
 }
 
 fn object_idletime(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let clock = lru_clock(ctx.now);
+    let lfu = ctx.engine.evict_settings().policy().is_lfu();
     match peek_with(ctx, &argv[2], false) {
+        Some(_) if lfu => err(ERR_LFU_NO_IDLE),
         Some(e) => int(idle_seconds(clock, e.lru) as i64),
         None => Frame::Null,
     }
 }
+
+const ERR_LFU_NO_IDLE: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
 /// Redis's `estimateObjectIdleTime` in seconds (the LRU clock wraps at 2^24).
 fn idle_seconds(clock: u32, lru: u32) -> u32 {

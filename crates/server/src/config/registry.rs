@@ -581,13 +581,12 @@ pub static OPTIONS: &[OptionSpec] = &[
     nstr("requirepass", H, "Password clients must send with AUTH; empty means no password.").sensitive(),
     uint("maxclients", 1, UINT_MAX, "10000", H, "Maximum number of simultaneously connected clients."),
     // ---- memory management -----------------------------------------------------------
-    umem("maxmemory", 0, ULLONG_MAX, "0", H, "Memory limit (0 = none): past it, commands that add data get -OOM (noeviction)."),
-    enumeration("maxmemory-policy", MAXMEMORY_POLICY, "noeviction", U, "What to evict when maxmemory is reached.")
-        .reason("eviction is not supported by keel yet (maxmemory is enforced as noeviction); use noeviction"),
-    int("maxmemory-samples", 1, INT_MAX, "5", I, "Keys sampled per eviction round; stored until eviction lands."),
-    int("maxmemory-eviction-tenacity", 0, 100, "10", I, "How long an eviction round may run; stored until eviction lands."),
+    umem("maxmemory", 0, ULLONG_MAX, "0", H, "Memory limit (0 = none): past it keel evicts keys by maxmemory-policy, or, under noeviction, commands that add data get -OOM."),
+    enumeration("maxmemory-policy", MAXMEMORY_POLICY, "noeviction", H, "What to evict when maxmemory is reached (every Redis policy; also applied while loading the AOF)."),
+    int("maxmemory-samples", 1, INT_MAX, "5", H, "Keys sampled per eviction round (approximate LRU/LFU/TTL)."),
+    int("maxmemory-eviction-tenacity", 0, 100, "10", H, "How long one eviction round may run before the command goes ahead (Redis's scale)."),
     int("lfu-log-factor", 0, INT_MAX, "10", H, "How slowly the LFU access counter grows (allkeys-lfu, volatile-lfu)."),
-    int("lfu-decay-time", 0, INT_MAX, "1", H, "Minutes after which an idle key's LFU counter is halved (0 = never)."),
+    int("lfu-decay-time", 0, INT_MAX, "1", H, "Minutes of idleness per unit the LFU access counter decays (0 = never)."),
     OptionSpec::new("maxmemory-clients", num(-100, i64::MAX as i128, false, NumFormat::MemoryOrPercent), "0", U,
         "Evict clients when their buffers use this much memory.")
         .reason("client eviction (maxmemory-clients) is not supported by keel yet; use 0"),

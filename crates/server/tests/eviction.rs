@@ -1,0 +1,312 @@
+//! maxmemory and eviction through the real server: every policy evicts the keys
+//! it should (volatile-* never touch keys without a TTL, volatile-ttl takes the
+//! nearest deadlines, LRU keeps a hot set), noeviction answers -OOM to writes
+//! while reads and deletes work, evictions reach the AOF as DEL (a restart gives
+//! the same digest), and a restart whose data does not fit maxmemory evicts
+//! (with a policy) or refuses to start with a clear message (noeviction).
+
+mod common;
+use common::cmd::*;
+use common::TestServer;
+use redis::Connection;
+
+const VALUE: usize = 1000;
+
+fn used(con: &mut Connection) -> u64 {
+    info_field(con, "memory", "used_memory")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn evicted(con: &mut Connection) -> u64 {
+    info_field(con, "stats", "evicted_keys")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Sets maxmemory to what is used now plus `extra` bytes.
+fn limit(con: &mut Connection, extra: u64) -> u64 {
+    let max = used(con) + extra;
+    let _: () = q(con, &format!("CONFIG SET maxmemory {max}"));
+    max
+}
+
+/// Writes `n` keys `prefix:i` of VALUE bytes (with a TTL of `ttl_s + i` seconds
+/// when `ttl_s` > 0) in pipelines; returns how many writes failed (OOM).
+fn fill(con: &mut Connection, prefix: &str, n: usize, ttl_s: u64) -> usize {
+    let value = "x".repeat(VALUE);
+    let mut failed = 0;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(100) {
+        let mut p = redis::pipe();
+        for i in chunk {
+            let mut c = redis::cmd("SET");
+            c.arg(format!("{prefix}:{i}")).arg(&value);
+            if ttl_s > 0 {
+                c.arg("EX").arg(ttl_s + *i as u64);
+            }
+            p.add_command(c);
+        }
+        let r: Vec<redis::RedisResult<redis::Value>> = p
+            .query::<Vec<redis::Value>>(con)
+            .map(|v| v.into_iter().map(Ok).collect())
+            .unwrap_or_else(|e| vec![Err(e)]);
+        failed += r.iter().filter(|x| x.is_err()).count();
+    }
+    failed
+}
+
+fn keys(con: &mut Connection, pattern: &str) -> Vec<String> {
+    q(con, &format!("KEYS {pattern}"))
+}
+
+#[test]
+fn noeviction_refuses_writes_but_serves_reads_and_deletes() {
+    let s = TestServer::start();
+    let mut con = s.conn();
+    fill(&mut con, "base", 100, 0);
+    limit(&mut con, 1 << 20);
+    let _ = fill(&mut con, "more", 5000, 0);
+    assert_eq!(
+        e(&mut con, &format!("SET big {}", "y".repeat(VALUE))),
+        "OOM command not allowed when used memory > 'maxmemory'."
+    );
+    // Reads and deletes go on.
+    assert_eq!(q::<String>(&mut con, "GET base:1").len(), VALUE);
+    assert_eq!(i(&mut con, "DEL base:1 base:2"), 2);
+    assert_eq!(evicted(&mut con), 0);
+    assert_eq!(
+        info_field(&mut con, "memory", "maxmemory_policy").as_deref(),
+        Some("noeviction")
+    );
+}
+
+#[test]
+fn allkeys_policies_keep_memory_bounded_without_oom() {
+    for policy in ["allkeys-lru", "allkeys-lfu", "allkeys-random"] {
+        let s = TestServer::start_with(&["--maxmemory-policy", policy]);
+        let mut con = s.conn();
+        let max = limit(&mut con, 4 << 20);
+        assert_eq!(fill(&mut con, "k", 20_000, 0), 0, "{policy}: writes failed");
+        // Every command evicts while memory is past the limit: lift it to count.
+        let u = used(&mut con);
+        let _: () = q(&mut con, "CONFIG SET maxmemory 0");
+        let n = evicted(&mut con);
+        assert!(n > 5000, "{policy}: only {n} keys evicted");
+        let dbsize = i(&mut con, "DBSIZE") as u64;
+        assert_eq!(dbsize + n, 20_000, "{policy}");
+        // Memory stays near the limit (allowing for allocator slack).
+        assert!(u < max + (2 << 20), "{policy}: used {u} vs maxmemory {max}");
+    }
+}
+
+#[test]
+fn lru_keeps_a_hot_set_alive() {
+    let s = TestServer::start_with(&[
+        "--maxmemory-policy",
+        "allkeys-lru",
+        "--maxmemory-samples",
+        "10",
+    ]);
+    let mut con = s.conn();
+    fill(&mut con, "hot", 20, 0);
+    limit(&mut con, 3 << 20);
+    for round in 0..6 {
+        // Touch the hot set, then write a batch of cold keys. The LRU clock
+        // has one-second resolution, as in Redis: one round per second.
+        for h in 0..20 {
+            let _: Option<String> = q(&mut con, &format!("GET hot:{h}"));
+        }
+        fill(&mut con, &format!("cold{round}"), 1500, 0);
+        std::thread::sleep(std::time::Duration::from_millis(1050));
+    }
+    let _: () = q(&mut con, "CONFIG SET maxmemory 0");
+    assert!(evicted(&mut con) > 4000);
+    let alive = (0..20)
+        .filter(|h| i(&mut con, &format!("EXISTS hot:{h}")) == 1)
+        .count();
+    assert!(alive >= 18, "only {alive} of 20 hot keys survived");
+}
+
+#[test]
+fn volatile_policies_only_evict_keys_with_a_ttl() {
+    for policy in [
+        "volatile-lru",
+        "volatile-lfu",
+        "volatile-random",
+        "volatile-ttl",
+    ] {
+        let s = TestServer::start_with(&["--maxmemory-policy", policy]);
+        let mut con = s.conn();
+        fill(&mut con, "keep", 500, 0);
+        limit(&mut con, 2 << 20);
+        fill(&mut con, "ttl", 4000, 1000);
+        assert!(evicted(&mut con) > 0, "{policy}");
+        assert_eq!(
+            keys(&mut con, "keep:*").len(),
+            500,
+            "{policy} evicted a key without TTL"
+        );
+        // Once no key has a TTL left, writes get OOM (before that, a write may
+        // go ahead while eviction is still making progress, as in Redis).
+        let _: () = q(&mut con, "CONFIG SET maxmemory 1");
+        let value = "z".repeat(VALUE);
+        let err = (0..10_000)
+            .find_map(|n| {
+                redis::cmd("SET")
+                    .arg(format!("new:{n}"))
+                    .arg(&value)
+                    .query::<()>(&mut con)
+                    .err()
+            })
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.starts_with("OOM"), "{policy}: {err}");
+        assert!(keys(&mut con, "ttl:*").is_empty(), "{policy}");
+        assert_eq!(keys(&mut con, "keep:*").len(), 500, "{policy}");
+    }
+}
+
+#[test]
+fn volatile_ttl_evicts_the_nearest_deadlines_first() {
+    let s = TestServer::start_with(&[
+        "--maxmemory-policy",
+        "volatile-ttl",
+        "--maxmemory-samples",
+        "10",
+    ]);
+    let mut con = s.conn();
+    fill(&mut con, "t", 2000, 1000);
+    limit(&mut con, 0);
+    let _ = fill(&mut con, "u", 500, 100_000);
+    let left = keys(&mut con, "t:*");
+    assert!(!left.is_empty() && left.len() < 2000, "{}", left.len());
+    // Keys t:i expire after 1000+i seconds: the survivors are the later ones.
+    let idx: Vec<usize> = left.iter().filter_map(|k| k[2..].parse().ok()).collect();
+    let mean = idx.iter().sum::<usize>() as f64 / idx.len() as f64;
+    assert!(mean > 1200.0, "mean index of survivors {mean}");
+}
+
+#[test]
+fn lfu_counters_and_object_freq() {
+    let s = TestServer::start();
+    let mut con = s.conn();
+    let _: () = q(&mut con, "SET k v");
+    assert!(e(&mut con, "OBJECT FREQ k").starts_with("ERR An LFU maxmemory policy is not selected"));
+    let _: () = q(&mut con, "CONFIG SET maxmemory-policy allkeys-lfu");
+    let _: () = q(&mut con, "SET k2 v");
+    assert_eq!(i(&mut con, "OBJECT FREQ k2"), 5);
+    for _ in 0..200 {
+        let _: String = q(&mut con, "GET k2");
+    }
+    assert!(i(&mut con, "OBJECT FREQ k2") > 5);
+    assert!(
+        e(&mut con, "OBJECT IDLETIME k2").starts_with("ERR An LFU maxmemory policy is selected")
+    );
+}
+
+#[test]
+fn evictions_are_logged_as_del_and_replay_to_the_same_dataset() {
+    let dir = common::temp_dir("evict-aof");
+    let mut s = TestServer::start_in(
+        &dir,
+        &[
+            "--appendonly",
+            "yes",
+            "--maxmemory-policy",
+            "allkeys-random",
+        ],
+    );
+    let mut con = s.conn();
+    let mut feed = s.raw();
+    assert_eq!(feed.cmd("DEBUG EFFECTS"), b"+OK\r\n");
+    limit(&mut con, 2 << 20);
+    fill(&mut con, "k", 6000, 0);
+    assert!(evicted(&mut con) > 0);
+    let mut seen = String::new();
+    while !seen.contains("\"DEL\"") {
+        seen.push_str(&String::from_utf8_lossy(&feed.read_until(b"\r\n")));
+    }
+    let digest: String = q(&mut con, "DEBUG DIGEST");
+    let dbsize = i(&mut con, "DBSIZE");
+    drop(con);
+    s.terminate();
+    let s2 = TestServer::start_in(&dir, &["--appendonly", "yes"]);
+    let mut con = s2.conn();
+    assert_eq!(q::<String>(&mut con, "DEBUG DIGEST"), digest);
+    assert_eq!(i(&mut con, "DBSIZE"), dbsize);
+}
+
+#[test]
+fn restart_under_a_smaller_maxmemory() {
+    let dir = common::temp_dir("evict-load");
+    let mut s = TestServer::start_in(&dir, &["--appendonly", "yes"]);
+    let mut con = s.conn();
+    let base = used(&mut con);
+    fill(&mut con, "k", 20_000, 0);
+    drop(con);
+    s.terminate();
+    let max = (base + (4 << 20)).to_string();
+
+    // noeviction: the server refuses to start, says why, and changes no file.
+    let before: Vec<_> = std::fs::read_dir(dir.join("appendonlydir"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name(), e.metadata().unwrap().len())
+        })
+        .collect();
+    let out = std::process::Command::new(common::binary())
+        .args([
+            "--port",
+            &common::free_port().to_string(),
+            "--appendonly",
+            "yes",
+            "--maxmemory",
+            &max,
+        ])
+        .arg("--dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let log =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("Loading stopped"), "{log}");
+    assert!(log.contains("maxmemory"), "{log}");
+    assert!(
+        log.contains("raise maxmemory") && log.contains("eviction policy"),
+        "{log}"
+    );
+    let mut after: Vec<_> = std::fs::read_dir(dir.join("appendonlydir"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name(), e.metadata().unwrap().len())
+        })
+        .collect();
+    let mut before = before;
+    before.sort();
+    after.sort();
+    assert_eq!(before, after, "a file changed");
+
+    // With a policy: keys are evicted while loading and the server comes up.
+    let s = TestServer::start_in(
+        &dir,
+        &[
+            "--appendonly",
+            "yes",
+            "--maxmemory",
+            &max,
+            "--maxmemory-policy",
+            "allkeys-lru",
+        ],
+    );
+    let mut con = s.conn();
+    let n = i(&mut con, "DBSIZE");
+    assert!(n > 0 && n < 20_000, "{n}");
+    assert!(
+        s.log().contains("keys were evicted while loading"),
+        "{}",
+        s.log()
+    );
+}
