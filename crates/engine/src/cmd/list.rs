@@ -19,7 +19,7 @@ use crate::command::table::{EngineEntry, Scope};
 use crate::engine::Ctx;
 use crate::notify::{GENERIC, LIST};
 use crate::tri;
-use crate::types::list::{List, Probe};
+use crate::types::list::{Fill, List, Probe};
 use crate::value::{Entry, Value};
 use bytes::Bytes;
 use keel_protocol::Frame;
@@ -79,9 +79,9 @@ fn read_list<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c List>, Frame
     }
 }
 
-/// A new, empty list with the configured node size.
-fn new_list(ctx: &Ctx) -> List {
-    List::with_fill(ctx.thresholds().list_max_listpack_size)
+/// The configured node size (`list-max-listpack-size`).
+fn fill(ctx: &Ctx) -> Fill {
+    Fill::new(ctx.thresholds().list_max_listpack_size)
 }
 
 /// Stores a new list under `key` (announced `new`).
@@ -193,18 +193,19 @@ fn bulks(v: Vec<Bytes>) -> Frame {
 fn push_generic(ctx: &mut Ctx, argv: &[Bytes], back: bool, xx: bool) -> Frame {
     let key = &argv[1];
     let elems = argv.get(2..).unwrap_or_default();
+    let f = fill(ctx);
     let len = match tri!(write_list(ctx, key)) {
         Some(l) => {
             for v in elems {
-                l.push(v, back);
+                l.push(v, back, f);
             }
             l.len()
         }
         None if xx => return Frame::Integer(0),
         None => {
-            let mut l = new_list(ctx);
+            let mut l = List::new();
             for v in elems {
-                l.push(v, back);
+                l.push(v, back, f);
             }
             let len = l.len();
             store(ctx, key, l);
@@ -395,10 +396,11 @@ fn lpos(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 fn lset(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let (key, value) = (&argv[1], &argv[3]);
     let index = tri!(int_arg(&argv[2]));
+    let f = fill(ctx);
     let Some(l) = tri!(write_list(ctx, key)) else {
         return err(ERR_NO_KEY);
     };
-    let ok = resolve_index(index, l.len()).is_some_and(|i| l.set(i, value));
+    let ok = resolve_index(index, l.len()).is_some_and(|i| l.set(i, value, f));
     if !ok {
         return err(ERR_INDEX);
     }
@@ -416,10 +418,11 @@ fn linsert(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     } else {
         return err(ERR_SYNTAX);
     };
+    let f = fill(ctx);
     let Some(l) = tri!(write_list(ctx, key)) else {
         return Frame::Integer(0);
     };
-    if !l.insert_pivot(&argv[3], &argv[4], after) {
+    if !l.insert_pivot(&argv[3], &argv[4], after, f) {
         return Frame::Integer(-1);
     }
     let len = l.len();
@@ -508,13 +511,14 @@ fn lmove_generic(
     };
     // The same key: the element goes back into the same (never deleted) list.
     let same = src == dst;
+    let f = fill(ctx);
     if dst_exists || same {
         if let Ok(Some(l)) = write_list(ctx, dst) {
-            l.push(&v, to_back);
+            l.push(&v, to_back, f);
         }
     } else {
-        let mut l = new_list(ctx);
-        l.push(&v, to_back);
+        let mut l = List::new();
+        l.push(&v, to_back, f);
         store(ctx, dst, l);
     }
     ctx.notify(LIST, if to_back { "rpush" } else { "lpush" }, dst);

@@ -3,8 +3,7 @@
 //!
 //! Representation, as Redis's quicklist: a deque of nodes, each node one packed
 //! buffer of entries in listpack's format (see [`pack`]). The node size is
-//! bounded by `list-max-listpack-size` as the list had it when created (Redis
-//! fixes a quicklist's `fill` at creation too): a positive value caps the
+//! bounded by `list-max-listpack-size` (see [`Fill`]): a positive value caps the
 //! entries per node (and 8 KiB per node as a safety limit), -1..-5 cap a node at
 //! 4/8/16/32/64 KiB. An element bigger than the limit gets a node of its own.
 //!
@@ -13,9 +12,10 @@
 //! nearer end: O(nodes + node size), as in Redis, never O(n) per element.
 //!
 //! Small lists (one node, the common case) keep that node inline: the list is
-//! one 32-byte box plus one exact-size buffer, against Redis's robj, quicklist
-//! and quicklistNode headers plus the listpack. A list whose node splits moves
-//! its nodes to a [`VecDeque`] (and back when it shrinks to one node).
+//! one 16-byte box plus one exact-size buffer, against Redis's robj (16),
+//! quicklist (48) and quicklistNode (32) plus the listpack. A list whose node
+//! splits moves its nodes to a [`VecDeque`] (and back when it shrinks to one
+//! node).
 //!
 //! `list-compress-depth` (LZF compression of inner nodes) is not implemented:
 //! nodes are always stored raw, which is what Redis does by default (depth 0).
@@ -42,8 +42,42 @@ const LP_EXTRA: usize = 3;
 #[derive(Clone, Debug)]
 pub struct List {
     repr: Repr,
-    /// `list-max-listpack-size` when the list was created, clamped to -5..=FILL_MAX.
-    fill: i16,
+}
+
+/// A node size limit: `list-max-listpack-size`, clamped as quicklist's
+/// `quicklistSetFill` does. Writes take the current one from the config (Redis
+/// fixes it when a list is created; which one applies only changes where nodes
+/// split, never a reply), so a list stays one 16-byte box.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fill(i16);
+
+impl Default for Fill {
+    /// Redis's default, -2 (8 KiB nodes).
+    fn default() -> Self {
+        Fill(-2)
+    }
+}
+
+impl Fill {
+    pub fn new(list_max_listpack_size: i64) -> Fill {
+        Fill(list_max_listpack_size.clamp(-5, FILL_MAX) as i16)
+    }
+
+    /// Whether `node` may grow by an entry of `add` bytes (quicklist's
+    /// `_quicklistNodeAllowInsert`). An empty node takes anything.
+    fn fits(self, node: &Node, add: usize) -> bool {
+        let count = node.count();
+        if count == 0 {
+            return true;
+        }
+        let size = node.bytes() + add + LP_EXTRA;
+        if self.0 < 0 {
+            let level = (-(self.0 as i64) - 1).clamp(0, 4) as usize;
+            size <= LEVELS[level]
+        } else {
+            size <= SAFETY && count < self.0 as usize
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -65,7 +99,6 @@ impl Default for List {
     fn default() -> Self {
         List {
             repr: Repr::One(Node::default()),
-            fill: -2,
         }
     }
 }
@@ -78,17 +111,8 @@ impl PartialEq for List {
 }
 
 impl List {
-    /// An empty list with Redis's default node size (8 KiB).
     pub fn new() -> List {
         List::default()
-    }
-
-    /// An empty list whose nodes follow `list-max-listpack-size` = `fill`.
-    pub fn with_fill(fill: i64) -> List {
-        List {
-            repr: Repr::One(Node::default()),
-            fill: fill.clamp(-5, FILL_MAX) as i16,
-        }
     }
 
     pub fn len(&self) -> usize {
@@ -102,14 +126,14 @@ impl List {
         self.len() == 0
     }
 
-    /// Appends at the tail.
+    /// Appends at the tail (default node size).
     pub fn push_back(&mut self, v: Bytes) {
-        self.push(&v, true);
+        self.push(&v, true, Fill::default());
     }
 
-    /// Prepends at the head.
+    /// Prepends at the head (default node size).
     pub fn push_front(&mut self, v: Bytes) {
-        self.push(&v, false);
+        self.push(&v, false, Fill::default());
     }
 
     /// Calls `f` with every element, head to tail.
@@ -127,9 +151,9 @@ impl List {
     /// Approximate bytes used: the list box, node buffers and node handles.
     pub fn mem_usage(&self) -> usize {
         match &self.repr {
-            Repr::One(n) => 32 + n.bytes(),
+            Repr::One(n) => 16 + n.bytes(),
             Repr::Many(m) => {
-                32 + 48 + m.nodes.capacity() * 16 + m.nodes.iter().map(Node::bytes).sum::<usize>()
+                16 + 48 + m.nodes.capacity() * 16 + m.nodes.iter().map(Node::bytes).sum::<usize>()
             }
         }
     }
@@ -208,22 +232,6 @@ impl List {
                     self.repr = Repr::One(last);
                 }
             }
-        }
-    }
-
-    /// Whether `node` may grow by an entry of `add` bytes (quicklist's
-    /// `_quicklistNodeAllowInsert`). An empty node takes anything.
-    fn fits(&self, node: &Node, add: usize) -> bool {
-        let count = node.count();
-        if count == 0 {
-            return true;
-        }
-        let size = node.bytes() + add + LP_EXTRA;
-        if self.fill < 0 {
-            let level = (-(self.fill as i64) - 1).clamp(0, 4) as usize;
-            size <= LEVELS[level]
-        } else {
-            size <= SAFETY && count < self.fill as usize
         }
     }
 
@@ -314,10 +322,10 @@ impl List {
     // Writes
 
     /// Pushes `v` at the tail (`back`) or the head.
-    pub fn push(&mut self, v: &[u8], back: bool) {
+    pub fn push(&mut self, v: &[u8], back: bool, fill: Fill) {
         let add = encoded_len(v);
         let i = if back { self.node_count() - 1 } else { 0 };
-        let fits = self.node(i).is_some_and(|n| self.fits(n, add));
+        let fits = self.node(i).is_some_and(|n| fill.fits(n, add));
         if fits {
             self.edit(i, |n| n.insert(if back { n.end() } else { HEADER }, v));
         } else {
@@ -352,7 +360,7 @@ impl List {
     }
 
     /// Replaces the element at `index`; false when out of range.
-    pub fn set(&mut self, index: usize, v: &[u8]) -> bool {
+    pub fn set(&mut self, index: usize, v: &[u8], fill: Fill) -> bool {
         let Some((i, j)) = self.locate(index) else {
             return false;
         };
@@ -363,7 +371,7 @@ impl List {
         };
         let add = encoded_len(v);
         let old = next - p;
-        if add <= old || n.count() == 1 || self.fits(n, add - old) {
+        if add <= old || n.count() == 1 || fill.fits(n, add - old) {
             let mut e = Vec::with_capacity(add);
             pack::encode(v, &mut e);
             self.edit(i, |n| n.splice(p..next, 1, &e, 1));
@@ -371,44 +379,44 @@ impl List {
             // Too big for its node: take it out and insert it the way LINSERT
             // does, splitting the node.
             self.edit(i, |n| n.splice(p..next, 1, &[], 0));
-            self.insert_at(index, v);
+            self.insert_at(index, v, fill);
         }
         true
     }
 
     /// Inserts `v` so that it becomes element `index` (`index == len` appends).
-    pub fn insert_at(&mut self, index: usize, v: &[u8]) {
+    pub fn insert_at(&mut self, index: usize, v: &[u8], fill: Fill) {
         let len = self.len();
         if index == 0 || index >= len {
-            self.push(v, index > 0);
+            self.push(v, index > 0, fill);
             return;
         }
         if let Some((i, j)) = self.locate(index) {
             let p = self.node(i).map_or(HEADER, |n| n.offset(j));
-            self.insert_in(i, j, p, v);
+            self.insert_in(i, j, p, v, fill);
         }
     }
 
     /// Inserts `v` into node `i` before its entry `j` (at offset `p`; `j` may be
     /// the node's count, for its end). A full node hands the element to a
     /// neighbour with room, or is split (quicklist's `_quicklistInsert`).
-    fn insert_in(&mut self, i: usize, j: usize, p: usize, v: &[u8]) {
+    fn insert_in(&mut self, i: usize, j: usize, p: usize, v: &[u8], fill: Fill) {
         let add = encoded_len(v);
         let Some(n) = self.node(i) else { return };
-        if self.fits(n, add) {
+        if fill.fits(n, add) {
             self.edit(i, |n| n.insert(p, v));
             return;
         }
         let count = n.count();
         if j >= count {
-            let next_fits = self.node(i + 1).is_some_and(|m| self.fits(m, add));
+            let next_fits = self.node(i + 1).is_some_and(|m| fill.fits(m, add));
             if next_fits {
                 self.edit(i + 1, |m| m.insert(HEADER, v));
             } else {
                 self.insert_node(i + 1, single(v));
             }
         } else if j == 0 {
-            let prev_fits = i > 0 && self.node(i - 1).is_some_and(|m| self.fits(m, add));
+            let prev_fits = i > 0 && self.node(i - 1).is_some_and(|m| fill.fits(m, add));
             if prev_fits {
                 self.edit(i - 1, |m| m.insert(m.end(), v));
             } else {
@@ -419,8 +427,8 @@ impl List {
             if let Some(right) = right {
                 self.insert_node(i + 1, right);
             }
-            let left_fits = self.node(i).is_some_and(|m| self.fits(m, add));
-            let right_fits = self.node(i + 1).is_some_and(|m| self.fits(m, add));
+            let left_fits = self.node(i).is_some_and(|m| fill.fits(m, add));
+            let right_fits = self.node(i + 1).is_some_and(|m| fill.fits(m, add));
             if left_fits {
                 self.edit(i, |m| m.insert(m.end(), v));
             } else if right_fits {
@@ -433,7 +441,7 @@ impl List {
 
     /// LINSERT: inserts `v` before (or `after`) the first element equal to
     /// `pivot`. Returns false when there is no such element.
-    pub fn insert_pivot(&mut self, pivot: &[u8], v: &[u8], after: bool) -> bool {
+    pub fn insert_pivot(&mut self, pivot: &[u8], v: &[u8], after: bool, fill: Fill) -> bool {
         let Some((i, j, p)) = self.find(&Probe::new(pivot)) else {
             return false;
         };
@@ -442,9 +450,9 @@ impl List {
                 .node(i)
                 .and_then(|n| n.at(p))
                 .map_or(p, |(_, next)| next);
-            self.insert_in(i, j + 1, next, v);
+            self.insert_in(i, j + 1, next, v, fill);
         } else {
-            self.insert_in(i, j, p, v);
+            self.insert_in(i, j, p, v, fill);
         }
         true
     }
@@ -660,6 +668,14 @@ mod tests {
     }
 
     #[test]
+    fn a_list_is_two_words() {
+        // The boxed list is one 16-byte allocation (the node array only exists
+        // once there are two nodes); see the module doc for the comparison.
+        assert_eq!(std::mem::size_of::<List>(), 16);
+        assert_eq!(std::mem::size_of::<Node>(), 16);
+    }
+
+    #[test]
     fn push_pop_both_ends() {
         let mut l = List::new();
         assert!(l.is_empty());
@@ -677,15 +693,15 @@ mod tests {
 
     #[test]
     fn nodes_split_by_count_and_by_size() {
-        let mut l = List::with_fill(4);
+        let mut l = List::new();
         for i in 0..10 {
-            l.push_back(b(&i.to_string()));
+            l.push(i.to_string().as_bytes(), true, Fill::new(4));
         }
         l.check();
         assert_eq!(l.node_count(), 3);
-        let mut l = List::with_fill(-1);
+        let mut l = List::new();
         for _ in 0..100 {
-            l.push_back(Bytes::from(vec![b'x'; 100]));
+            l.push(&[b'x'; 100], true, Fill::new(-1));
         }
         l.check();
         // 4 KiB nodes of 103-byte entries: 39 per node.
@@ -698,9 +714,9 @@ mod tests {
 
     #[test]
     fn many_shrinks_back_to_one() {
-        let mut l = List::with_fill(2);
+        let mut l = List::new();
         for i in 0..5 {
-            l.push_back(b(&i.to_string()));
+            l.push(i.to_string().as_bytes(), true, Fill::new(2));
         }
         assert!(matches!(l.repr, Repr::Many(_)));
         for _ in 0..4 {
@@ -717,7 +733,8 @@ mod tests {
     fn random_ops_match_a_model() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         for fill in [1, 2, 3, 5, -1] {
-            let mut l = List::with_fill(fill);
+            let f = Fill::new(fill);
+            let mut l = List::new();
             let mut m: VecDeque<Vec<u8>> = VecDeque::new();
             for _ in 0..4000 {
                 let v: Vec<u8> = match rng.gen_range(0..4) {
@@ -729,30 +746,30 @@ mod tests {
                 let len = m.len();
                 match rng.gen_range(0..10) {
                     0 => {
-                        l.push(&v, true);
+                        l.push(&v, true, f);
                         m.push_back(v);
                     }
                     1 => {
-                        l.push(&v, false);
+                        l.push(&v, false, f);
                         m.push_front(v);
                     }
                     2 => assert_eq!(l.pop(true).map(|x| x.to_vec()), m.pop_back()),
                     3 => assert_eq!(l.pop(false).map(|x| x.to_vec()), m.pop_front()),
                     4 if len > 0 => {
                         let i = rng.gen_range(0..len);
-                        assert!(l.set(i, &v));
+                        assert!(l.set(i, &v, f));
                         m[i] = v;
                     }
                     5 => {
                         let i = rng.gen_range(0..=len);
-                        l.insert_at(i, &v);
+                        l.insert_at(i, &v, f);
                         m.insert(i, v);
                     }
                     6 => {
                         let after = rng.gen_bool(0.5);
                         let pivot = m.iter().position(|x| x == &v);
                         let x = b"new".to_vec();
-                        assert_eq!(l.insert_pivot(&v, &x, after), pivot.is_some());
+                        assert_eq!(l.insert_pivot(&v, &x, after, f), pivot.is_some());
                         if let Some(p) = pivot {
                             m.insert(if after { p + 1 } else { p }, x);
                         }
@@ -820,11 +837,11 @@ mod tests {
 
     #[test]
     fn equality_ignores_node_layout() {
-        let mut a = List::with_fill(1);
-        let mut b2 = List::with_fill(-5);
+        let mut a = List::new();
+        let mut b2 = List::new();
         for i in 0..50 {
-            a.push_back(b(&i.to_string()));
-            b2.push_back(b(&i.to_string()));
+            a.push(i.to_string().as_bytes(), true, Fill::new(1));
+            b2.push(i.to_string().as_bytes(), true, Fill::new(-5));
         }
         assert_eq!(a, b2);
         b2.pop_back();
