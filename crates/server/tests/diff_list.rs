@@ -61,7 +61,15 @@ fn command(rng: &mut StdRng) -> Vec<Vec<u8>> {
             }
             c
         }
-        4 => vec![w(if rng.gen_bool(0.5) { "RPUSHX" } else { "LPUSHX" }), k, elem(rng)],
+        4 => vec![
+            w(if rng.gen_bool(0.5) {
+                "RPUSHX"
+            } else {
+                "LPUSHX"
+            }),
+            k,
+            elem(rng),
+        ],
         5 | 6 => {
             let mut c = vec![w(if rng.gen_bool(0.5) { "RPOP" } else { "LPOP" }), k];
             if rng.gen_bool(0.5) {
@@ -82,7 +90,11 @@ fn command(rng: &mut StdRng) -> Vec<Vec<u8>> {
         14 | 15 => {
             let mut c = vec![w("LPOS"), k, elem(rng)];
             if rng.gen_bool(0.4) {
-                let r = if rng.gen_bool(0.5) { num(rng, 1, 3) } else { num(rng, -3, -1) };
+                let r = if rng.gen_bool(0.5) {
+                    num(rng, 1, 3)
+                } else {
+                    num(rng, -3, -1)
+                };
                 c.extend([w("RANK"), r]);
             }
             if rng.gen_bool(0.4) {
@@ -169,7 +181,10 @@ fn big_lists_match_redis() {
         p.same(&format!("CONFIG SET list-max-listpack-size {fill}"));
         p.same("FLUSHALL");
         for _ in 0..30 {
-            let mut c = vec![w(if rng.gen_bool(0.5) { "RPUSH" } else { "LPUSH" }), w("big")];
+            let mut c = vec![
+                w(if rng.gen_bool(0.5) { "RPUSH" } else { "LPUSH" }),
+                w("big"),
+            ];
             for _ in 0..100 {
                 c.push(elem(&mut rng));
             }
@@ -182,11 +197,24 @@ fn big_lists_match_redis() {
                 0 => format!("LINDEX big {i}"),
                 1 => format!("LSET big {i} {}", "y".repeat(rng.gen_range(1..200))),
                 2 => format!("LRANGE big {i} {}", rng.gen_range(-3100i64..3100)),
-                3 => format!("LINSERT big BEFORE {} z", String::from_utf8_lossy(&elem(&mut rng))),
+                3 => format!(
+                    "LINSERT big BEFORE {} z",
+                    String::from_utf8_lossy(&elem(&mut rng))
+                ),
                 4 => format!("LREM big {} a", rng.gen_range(-3..3)),
-                5 => format!("LPOS big 12 RANK {} COUNT 3", if rng.gen_bool(0.5) { 2 } else { -2 }),
-                6 => format!("LMOVE big big {} LEFT", if rng.gen_bool(0.5) { "LEFT" } else { "RIGHT" }),
-                _ => format!("LTRIM big {} {}", rng.gen_range(0..3), rng.gen_range(-4..-1)),
+                5 => format!(
+                    "LPOS big 12 RANK {} COUNT 3",
+                    if rng.gen_bool(0.5) { 2 } else { -2 }
+                ),
+                6 => format!(
+                    "LMOVE big big {} LEFT",
+                    if rng.gen_bool(0.5) { "LEFT" } else { "RIGHT" }
+                ),
+                _ => format!(
+                    "LTRIM big {} {}",
+                    rng.gen_range(0..3),
+                    rng.gen_range(-4..-1)
+                ),
             };
             p.same(&line);
         }

@@ -107,11 +107,17 @@ fn range_index_set_with_negative_indexes() {
     assert_eq!(v(&mut con, "LRANGE l 5 10"), bulks(&[]));
     assert_eq!(v(&mut con, "LRANGE l -1 -2"), bulks(&[]));
     assert_eq!(
-        v(&mut con, "LRANGE l 9223372036854775807 -9223372036854775808"),
+        v(
+            &mut con,
+            "LRANGE l 9223372036854775807 -9223372036854775808"
+        ),
         bulks(&[])
     );
     assert_eq!(
-        v(&mut con, "LRANGE l -9223372036854775808 9223372036854775807"),
+        v(
+            &mut con,
+            "LRANGE l -9223372036854775808 9223372036854775807"
+        ),
         bulks(&["a", "b", "c", "d", "e"])
     );
     assert_eq!(v(&mut con, "LRANGE nokey 0 -1"), bulks(&[]));
@@ -203,20 +209,32 @@ fn lpos_options_and_errors() {
         v(&mut con, "LPOS l c RANK -9223372036854775808 COUNT 1"),
         ints(&[7, 6, 2])
     );
-    assert_eq!(v(&mut con, "LPOS l c RANK -9223372036854775807"), Value::Nil);
+    assert_eq!(
+        v(&mut con, "LPOS l c RANK -9223372036854775807"),
+        Value::Nil
+    );
 
     assert_eq!(
         e(&mut con, "LPOS l c RANK 0"),
         "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
     );
     assert_eq!(e(&mut con, "LPOS l c RANK x"), NOT_INT);
-    assert_eq!(e(&mut con, "LPOS l c COUNT -1"), "ERR COUNT can't be negative");
-    assert_eq!(e(&mut con, "LPOS l c COUNT x"), "ERR COUNT can't be negative");
-    assert_eq!(e(&mut con, "LPOS l c MAXLEN -1"), "ERR MAXLEN can't be negative");
+    assert_eq!(
+        e(&mut con, "LPOS l c COUNT -1"),
+        "ERR COUNT can't be negative"
+    );
+    assert_eq!(
+        e(&mut con, "LPOS l c COUNT x"),
+        "ERR COUNT can't be negative"
+    );
+    assert_eq!(
+        e(&mut con, "LPOS l c MAXLEN -1"),
+        "ERR MAXLEN can't be negative"
+    );
     assert_eq!(e(&mut con, "LPOS l c FOO 1"), SYNTAX);
     assert_eq!(e(&mut con, "LPOS l c RANK"), SYNTAX);
     // Options are checked before the key.
-    assert_eq!(e(&mut con, "LPOS nokey c RANK 0").starts_with("ERR RANK"), true);
+    assert!(e(&mut con, "LPOS nokey c RANK 0").starts_with("ERR RANK"));
 }
 
 #[test]
@@ -255,13 +273,25 @@ fn lmove_rpoplpush_lmpop() {
     );
     assert_eq!(v(&mut con, "LMPOP 1 b LEFT"), Value::Nil);
     assert_eq!(e(&mut con, "LMPOP 2 nokey s LEFT"), WRONGTYPE);
-    assert_eq!(e(&mut con, "LMPOP 0 a LEFT"), "ERR numkeys should be greater than 0");
-    assert_eq!(e(&mut con, "LMPOP x a LEFT"), "ERR numkeys should be greater than 0");
+    assert_eq!(
+        e(&mut con, "LMPOP 0 a LEFT"),
+        "ERR numkeys should be greater than 0"
+    );
+    assert_eq!(
+        e(&mut con, "LMPOP x a LEFT"),
+        "ERR numkeys should be greater than 0"
+    );
     assert_eq!(e(&mut con, "LMPOP 2 a LEFT"), SYNTAX);
     assert_eq!(e(&mut con, "LMPOP 9223372036854775807 a LEFT"), SYNTAX);
     assert_eq!(e(&mut con, "LMPOP 1 a UP"), SYNTAX);
-    assert_eq!(e(&mut con, "LMPOP 1 a LEFT COUNT 0"), "ERR count should be greater than 0");
-    assert_eq!(e(&mut con, "LMPOP 1 a LEFT COUNT x"), "ERR count should be greater than 0");
+    assert_eq!(
+        e(&mut con, "LMPOP 1 a LEFT COUNT 0"),
+        "ERR count should be greater than 0"
+    );
+    assert_eq!(
+        e(&mut con, "LMPOP 1 a LEFT COUNT x"),
+        "ERR count should be greater than 0"
+    );
     assert_eq!(e(&mut con, "LMPOP 1 a LEFT COUNT 1 COUNT 1"), SYNTAX);
     assert_eq!(e(&mut con, "LMPOP 1 a LEFT COUNT"), SYNTAX);
     assert_eq!(e(&mut con, "LMPOP 1 a"), arity("lmpop"));
@@ -286,7 +316,10 @@ fn blocking_forms_without_waiting() {
 
     // Argument errors come before anything else.
     assert_eq!(e(&mut con, "BLPOP l -1"), "ERR timeout is negative");
-    assert_eq!(e(&mut con, "BLPOP l x"), "ERR timeout is not a float or out of range");
+    assert_eq!(
+        e(&mut con, "BLPOP l x"),
+        "ERR timeout is not a float or out of range"
+    );
     assert_eq!(e(&mut con, "BLMOVE l d UP LEFT x"), SYNTAX);
     assert_eq!(
         e(&mut con, "BLMOVE l d LEFT LEFT x"),
@@ -296,8 +329,14 @@ fn blocking_forms_without_waiting() {
         e(&mut con, "BLMPOP x 1 l LEFT"),
         "ERR timeout is not a float or out of range"
     );
-    assert_eq!(e(&mut con, "BLMPOP x 0 l LEFT"), "ERR numkeys should be greater than 0");
-    assert_eq!(e(&mut con, "BLMPOP x 1 l LEFT COUNT 0"), "ERR count should be greater than 0");
+    assert_eq!(
+        e(&mut con, "BLMPOP x 0 l LEFT"),
+        "ERR numkeys should be greater than 0"
+    );
+    assert_eq!(
+        e(&mut con, "BLMPOP x 1 l LEFT COUNT 0"),
+        "ERR count should be greater than 0"
+    );
     assert_eq!(e(&mut con, "BLPOP l"), arity("blpop"));
     assert_eq!(e(&mut con, "BLMPOP 0 1 l"), arity("blmpop"));
 
@@ -314,7 +353,10 @@ fn blocking_forms_without_waiting() {
     ] {
         assert_eq!(raw.cmd(c), b"+QUEUED\r\n");
     }
-    assert_eq!(raw.cmd("EXEC"), b"*5\r\n*-1\r\n*-1\r\n$-1\r\n$-1\r\n*-1\r\n");
+    assert_eq!(
+        raw.cmd("EXEC"),
+        b"*5\r\n*-1\r\n*-1\r\n$-1\r\n$-1\r\n*-1\r\n"
+    );
     assert_eq!(raw.cmd("HELLO 3").first(), Some(&b'%'));
     assert_eq!(raw.cmd("MULTI"), b"+OK\r\n");
     assert_eq!(raw.cmd("BLPOP nokey 0"), b"+QUEUED\r\n");
@@ -421,7 +463,10 @@ fn big_lists_and_node_sizes() {
     let mut con = s.conn();
     for fill in ["-2", "1", "3", "-1", "-5", "128"] {
         assert_eq!(
-            v(&mut con, &format!("CONFIG SET list-max-listpack-size {fill}")),
+            v(
+                &mut con,
+                &format!("CONFIG SET list-max-listpack-size {fill}")
+            ),
             Value::Okay
         );
         let key = format!("big{fill}");
@@ -484,7 +529,10 @@ fn big_lists_and_node_sizes() {
         assert_eq!(popped, want);
         assert_eq!(range(&mut con, &key), model);
     }
-    assert_eq!(v(&mut con, "CONFIG SET list-max-listpack-size -2"), Value::Okay);
+    assert_eq!(
+        v(&mut con, "CONFIG SET list-max-listpack-size -2"),
+        Value::Okay
+    );
     i(&mut con, "RPUSH small a");
     assert_eq!(q::<String>(&mut con, "OBJECT ENCODING small"), "quicklist");
 }

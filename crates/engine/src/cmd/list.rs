@@ -447,7 +447,12 @@ fn lrem(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let removed = l.remove(&argv[3], limit, count < 0);
     let emptied = l.is_empty();
     if removed > 0 {
-        ctx.emit(vec![s("LREM"), key.clone(), argv[2].clone(), argv[3].clone()]);
+        ctx.emit(vec![
+            s("LREM"),
+            key.clone(),
+            argv[2].clone(),
+            argv[3].clone(),
+        ]);
         ctx.notify(LIST, "lrem", key);
     }
     if emptied {
@@ -473,7 +478,12 @@ fn ltrim(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     l.del_range(0, ltrim);
     let emptied = l.is_empty();
     if ltrim + rtrim > 0 {
-        ctx.emit(vec![s("LTRIM"), key.clone(), argv[2].clone(), argv[3].clone()]);
+        ctx.emit(vec![
+            s("LTRIM"),
+            key.clone(),
+            argv[2].clone(),
+            argv[3].clone(),
+        ]);
     }
     // Redis announces `ltrim` even when nothing was trimmed.
     ctx.notify(LIST, "ltrim", key);
@@ -704,7 +714,10 @@ mod tests {
         let (f, x) = run(&e, &mut s, "lpush l z");
         assert_eq!(f, Frame::Integer(4));
         assert_eq!(fx(&x), ["0 LPUSH l z"]);
-        assert_eq!(run(&e, &mut s, "LRANGE l 0 -1").0, arr(&["z", "a", "b", "c"]));
+        assert_eq!(
+            run(&e, &mut s, "LRANGE l 0 -1").0,
+            arr(&["z", "a", "b", "c"])
+        );
         let (f, x) = run(&e, &mut s, "RPOP l 2");
         assert_eq!(f, arr(&["c", "b"]));
         assert_eq!(fx(&x), ["0 RPOP l 2"]);
@@ -737,7 +750,10 @@ mod tests {
         let (f, x) = run(&e, &mut s, "LREM l 0 zz");
         assert_eq!((f, x.len()), (Frame::Integer(0), 0));
         assert_eq!(fx(&run(&e, &mut s, "LREM l -1 a").1), ["0 LREM l -1 a"]);
-        assert_eq!(run(&e, &mut s, "LRANGE l 0 -1").0, arr(&["a", "b", "x", "d"]));
+        assert_eq!(
+            run(&e, &mut s, "LRANGE l 0 -1").0,
+            arr(&["a", "b", "x", "d"])
+        );
         assert!(run(&e, &mut s, "LTRIM l 0 -1").1.is_empty());
         assert_eq!(fx(&run(&e, &mut s, "LTRIM l 1 -2").1), ["0 LTRIM l 1 -2"]);
         assert_eq!(run(&e, &mut s, "LRANGE l 0 -1").0, arr(&["b", "x"]));
@@ -778,10 +794,7 @@ mod tests {
         let mut s = Session::default();
         run(&e, &mut s, "RPUSH b 1 2 3");
         let (f, x) = run(&e, &mut s, "LMPOP 2 a b RIGHT COUNT 2");
-        assert_eq!(
-            f,
-            Frame::Array(vec![b("b"), arr(&["3", "2"])])
-        );
+        assert_eq!(f, Frame::Array(vec![b("b"), arr(&["3", "2"])]));
         assert_eq!(fx(&x), ["0 RPOP b 2"]);
         assert_eq!(run(&e, &mut s, "LMPOP 1 a LEFT").0, Frame::NullArray);
     }
@@ -879,7 +892,11 @@ mod tests {
         assert_eq!(q(&mut s, "LPOS l a RANK -1"), Frame::Integer(4));
         assert_eq!(
             q(&mut s, "LPOS l a COUNT 0"),
-            Frame::Array(vec![Frame::Integer(0), Frame::Integer(2), Frame::Integer(4)])
+            Frame::Array(vec![
+                Frame::Integer(0),
+                Frame::Integer(2),
+                Frame::Integer(4)
+            ])
         );
         assert_eq!(
             q(&mut s, "LPOS l a RANK -2 COUNT 5"),
@@ -894,7 +911,11 @@ mod tests {
         // i64::MIN as rank behaves as Redis's overflowing negation does.
         assert_eq!(
             q(&mut s, "LPOS l a RANK -9223372036854775808 COUNT 1"),
-            Frame::Array(vec![Frame::Integer(4), Frame::Integer(2), Frame::Integer(0)])
+            Frame::Array(vec![
+                Frame::Integer(4),
+                Frame::Integer(2),
+                Frame::Integer(0)
+            ])
         );
         assert_eq!(q(&mut s, "LPOS l a RANK -9223372036854775807"), Frame::Null);
     }

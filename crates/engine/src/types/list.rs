@@ -23,8 +23,8 @@
 pub mod pack;
 
 use bytes::Bytes;
-pub use pack::{Elem, Probe};
 use pack::{encoded_len, Node, HEADER};
+pub use pack::{Elem, Probe};
 use std::collections::VecDeque;
 
 /// Node byte limits for `list-max-listpack-size` -1..-5 (quicklist.c's

@@ -52,7 +52,7 @@ impl Elem<'_> {
     pub fn matches(self, probe: &Probe) -> bool {
         match self {
             Elem::Int(v) => probe.int == Some(v),
-            Elem::Str(s) => probe.int.is_none() && s == &probe.bytes[..],
+            Elem::Str(s) => probe.int.is_none() && s == probe.bytes,
         }
     }
 }
@@ -368,12 +368,7 @@ impl Node {
     /// Appends all of `other`'s entries.
     pub fn append(&mut self, other: &Node) {
         let end = self.end();
-        self.splice(
-            end..end,
-            0,
-            other.raw(HEADER..other.end()),
-            other.count(),
-        );
+        self.splice(end..end, 0, other.raw(HEADER..other.end()), other.count());
     }
 }
 
@@ -394,13 +389,39 @@ mod tests {
     #[test]
     fn every_encoding_roundtrips() {
         for v in [
-            "0", "1", "127", "128", "-1", "-4096", "4095", "4096", "-4097", "32767", "-32768",
-            "32768", "8388607", "-8388608", "8388608", "2147483647", "-2147483648",
-            "2147483648", "9223372036854775807", "-9223372036854775808",
+            "0",
+            "1",
+            "127",
+            "128",
+            "-1",
+            "-4096",
+            "4095",
+            "4096",
+            "-4097",
+            "32767",
+            "-32768",
+            "32768",
+            "8388607",
+            "-8388608",
+            "8388608",
+            "2147483647",
+            "-2147483648",
+            "2147483648",
+            "9223372036854775807",
+            "-9223372036854775808",
         ] {
             roundtrip(v.as_bytes());
         }
-        for v in ["", "a", "01", "-0", "+1", " 1", "1 ", "99999999999999999999"] {
+        for v in [
+            "",
+            "a",
+            "01",
+            "-0",
+            "+1",
+            " 1",
+            "1 ",
+            "99999999999999999999",
+        ] {
             roundtrip(v.as_bytes());
         }
         for n in [63, 64, 127, 128, 4095, 4096, 16382, 16383, 70000, 2_097_151] {
