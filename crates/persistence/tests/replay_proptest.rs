@@ -72,6 +72,25 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (key(), 0..3u8).prop_map(move |(k, d)| Op::Cmd(v(&["MOVE", &k, &d.to_string()]))),
         1 => (0..3u8, 0..3u8).prop_map(move |(a, b)| Op::Cmd(v(&["SWAPDB", &a.to_string(), &b.to_string()]))),
         1 => key().prop_map(move |k| Op::Cmd(v(&["GET", &k]))),
+        // --- lists (t-list): every list write, over the same keys as the
+        // strings (so WRONGTYPE happens), with pops that empty lists and the
+        // blocking forms (which cannot block here and log their plain forms).
+        2 => (key(), val(), val()).prop_map(move |(k, x, y)| Op::Cmd(v(&["RPUSH", &k, &x, &y]))),
+        1 => (key(), val()).prop_map(move |(k, x)| Op::Cmd(v(&["LPUSH", &k, &x]))),
+        1 => (key(), val()).prop_map(move |(k, x)| Op::Cmd(v(&["RPUSHX", &k, &x]))),
+        1 => (key(), 0..3u8).prop_map(move |(k, n)| Op::Cmd(v(&["LPOP", &k, &n.to_string()]))),
+        1 => key().prop_map(move |k| Op::Cmd(v(&["RPOP", &k]))),
+        1 => (key(), -3..3i8, val()).prop_map(move |(k, i, x)| Op::Cmd(v(&["LSET", &k, &i.to_string(), &x]))),
+        1 => (key(), val(), val()).prop_map(move |(k, p, x)| Op::Cmd(v(&["LINSERT", &k, "AFTER", &p, &x]))),
+        1 => (key(), -2..2i8, val()).prop_map(move |(k, n, x)| Op::Cmd(v(&["LREM", &k, &n.to_string(), &x]))),
+        1 => (key(), -3..2i8, -3..3i8).prop_map(move |(k, a, b)| Op::Cmd(v(&["LTRIM", &k, &a.to_string(), &b.to_string()]))),
+        1 => (key(), key()).prop_map(move |(a, b)| Op::Cmd(v(&["LMOVE", &a, &b, "LEFT", "RIGHT"]))),
+        1 => (key(), key()).prop_map(move |(a, b)| Op::Cmd(v(&["RPOPLPUSH", &a, &b]))),
+        1 => (key(), key(), 1..3u8).prop_map(move |(a, b, n)| Op::Cmd(v(&["LMPOP", "2", &a, &b, "RIGHT", "COUNT", &n.to_string()]))),
+        1 => (key(), key()).prop_map(move |(a, b)| Op::Cmd(v(&["BLPOP", &a, &b, "0"]))),
+        1 => (key(), key()).prop_map(move |(a, b)| Op::Cmd(v(&["BLMOVE", &a, &b, "RIGHT", "LEFT", "0"]))),
+        1 => (key(), key()).prop_map(move |(a, b)| Op::Cmd(v(&["BLMPOP", "0", "2", &a, &b, "LEFT"]))),
+        // --- end of lists ---
         1 => Just(Op::Cmd(v(&["FLUSHDB"]))),
         1 => Just(Op::Cmd(v(&["FLUSHALL"]))),
         2 => (0..3usize).prop_map(Op::Select),
