@@ -612,7 +612,10 @@ mod tests {
         assert!(h.remove(b"b"));
         assert!(!h.remove(b"b"));
         assert_eq!(h.len(), 2);
-        assert_eq!(pairs(&h), vec![("a".into(), "x".into()), ("".into(), "empty".into())]);
+        assert_eq!(
+            pairs(&h),
+            vec![("a".into(), "x".into()), ("".into(), "empty".into())]
+        );
         assert!(h.remove(b"a"));
         assert!(h.remove(b""));
         assert!(h.is_empty());
@@ -685,7 +688,10 @@ mod tests {
             let f = format!("f{}", rng.gen_range(0..600));
             if rng.gen_bool(0.6) {
                 let v = format!("v{step}");
-                assert_eq!(h.insert(f.as_bytes(), v.as_bytes(), &th), model.insert(f, v).is_none());
+                assert_eq!(
+                    h.insert(f.as_bytes(), v.as_bytes(), &th),
+                    model.insert(f, v).is_none()
+                );
             } else {
                 assert_eq!(h.remove(f.as_bytes()), model.remove(&f).is_some());
             }
@@ -698,7 +704,12 @@ mod tests {
         let mut n = 0;
         h.for_each(|f, v| {
             n += 1;
-            assert_eq!(model.get(&*String::from_utf8_lossy(f)).map(|s| s.as_bytes()), Some(v));
+            assert_eq!(
+                model
+                    .get(&*String::from_utf8_lossy(f))
+                    .map(|s| s.as_bytes()),
+                Some(v)
+            );
         });
         assert_eq!(n, model.len());
         // Empty it, then grow again after the shrink.
