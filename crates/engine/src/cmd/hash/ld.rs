@@ -594,7 +594,7 @@ mod tests {
         assert_eq!(parse(b"+INF"), Some(Parsed::Infinite(false)));
         // strtold stops at a NUL, and string2ld sees the end of the string there.
         assert_eq!(parse(b"1.5\0junk"), parse(b"1.5"));
-        assert_eq!(parse(b"\01"), None);
+        assert_eq!(parse(b"\x001"), None);
         assert_eq!(p("0e99999"), Ld::zero(false));
         assert_eq!(p("-0"), Ld::zero(true));
         assert_eq!(p(".5").to_human(), "0.5");
