@@ -51,7 +51,10 @@ fn set_get_and_reads() {
         v(&mut con, "HMGET h a zz e"),
         arr(vec![b("10"), Value::Nil, b("5")])
     );
-    assert_eq!(v(&mut con, "HMGET nokey a b"), arr(vec![Value::Nil, Value::Nil]));
+    assert_eq!(
+        v(&mut con, "HMGET nokey a b"),
+        arr(vec![Value::Nil, Value::Nil])
+    );
     assert_eq!(i(&mut con, "HLEN h"), 5);
     assert_eq!(i(&mut con, "HLEN nokey"), 0);
     assert_eq!(i(&mut con, "HSTRLEN h a"), 2);
@@ -180,8 +183,14 @@ fn hincrby_and_hincrbyfloat() {
         e(&mut con, "HINCRBY h max 1"),
         "ERR increment or decrement would overflow"
     );
-    assert_eq!(e(&mut con, "HINCRBY h s 1"), "ERR hash value is not an integer");
-    assert_eq!(e(&mut con, "HINCRBY h f 1"), "ERR hash value is not an integer");
+    assert_eq!(
+        e(&mut con, "HINCRBY h s 1"),
+        "ERR hash value is not an integer"
+    );
+    assert_eq!(
+        e(&mut con, "HINCRBY h f 1"),
+        "ERR hash value is not an integer"
+    );
     assert_eq!(e(&mut con, "HINCRBY h n x"), NOT_INT);
     assert_eq!(e(&mut con, "HINCRBY h n 1.5"), NOT_INT);
 
@@ -200,8 +209,14 @@ fn hincrby_and_hincrbyfloat() {
     );
     assert_eq!(v(&mut con, "HINCRBYFLOAT h tiny 1e-30"), b("0"));
     assert_eq!(v(&mut con, "HGET h f"), b("1.8"));
-    assert_eq!(e(&mut con, "HINCRBYFLOAT h s 1"), "ERR hash value is not a float");
-    assert_eq!(e(&mut con, "HINCRBYFLOAT h f inf"), "ERR value is NaN or Infinity");
+    assert_eq!(
+        e(&mut con, "HINCRBYFLOAT h s 1"),
+        "ERR hash value is not a float"
+    );
+    assert_eq!(
+        e(&mut con, "HINCRBYFLOAT h f inf"),
+        "ERR value is NaN or Infinity"
+    );
     assert_eq!(e(&mut con, "HINCRBYFLOAT h f nan"), NOT_FLOAT);
     assert_eq!(e(&mut con, "HINCRBYFLOAT h f 1e5000"), NOT_FLOAT);
     assert_eq!(e(&mut con, "HINCRBYFLOAT h f abc"), NOT_FLOAT);
@@ -276,21 +291,56 @@ fn binary_safe_and_empty_strings() {
     let mut con = s.conn();
     let field: &[u8] = b"f\0\r\n\xff";
     let value: &[u8] = b"\0v\n";
-    assert_eq!(cb(&[b"HSET", b"h", field, value, b"", b""]).query::<i64>(&mut con).unwrap(), 2);
-    assert_eq!(cb(&[b"HGET", b"h", field]).query::<Value>(&mut con).unwrap(), bulk(value));
-    assert_eq!(cb(&[b"HGET", b"h", b""]).query::<Value>(&mut con).unwrap(), bulk(b""));
-    assert_eq!(cb(&[b"HSTRLEN", b"h", field]).query::<i64>(&mut con).unwrap(), 3);
+    assert_eq!(
+        cb(&[b"HSET", b"h", field, value, b"", b""])
+            .query::<i64>(&mut con)
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        cb(&[b"HGET", b"h", field])
+            .query::<Value>(&mut con)
+            .unwrap(),
+        bulk(value)
+    );
+    assert_eq!(
+        cb(&[b"HGET", b"h", b""]).query::<Value>(&mut con).unwrap(),
+        bulk(b"")
+    );
+    assert_eq!(
+        cb(&[b"HSTRLEN", b"h", field])
+            .query::<i64>(&mut con)
+            .unwrap(),
+        3
+    );
     assert_eq!(
         cb(&[b"HGETALL", b"h"]).query::<Value>(&mut con).unwrap(),
         arr(vec![bulk(field), bulk(value), bulk(b""), bulk(b"")])
     );
     // The same after conversion.
     let long = vec![0u8; 100];
-    cb(&[b"HSET", b"h", &long, &long]).query::<i64>(&mut con).unwrap();
+    cb(&[b"HSET", b"h", &long, &long])
+        .query::<i64>(&mut con)
+        .unwrap();
     assert_eq!(encoding(&mut con, "h"), "hashtable");
-    assert_eq!(cb(&[b"HGET", b"h", field]).query::<Value>(&mut con).unwrap(), bulk(value));
-    assert_eq!(cb(&[b"HGET", b"h", &long]).query::<Value>(&mut con).unwrap(), bulk(&long));
-    assert_eq!(cb(&[b"HDEL", b"h", field, b""]).query::<i64>(&mut con).unwrap(), 2);
+    assert_eq!(
+        cb(&[b"HGET", b"h", field])
+            .query::<Value>(&mut con)
+            .unwrap(),
+        bulk(value)
+    );
+    assert_eq!(
+        cb(&[b"HGET", b"h", &long])
+            .query::<Value>(&mut con)
+            .unwrap(),
+        bulk(&long)
+    );
+    assert_eq!(
+        cb(&[b"HDEL", b"h", field, b""])
+            .query::<i64>(&mut con)
+            .unwrap(),
+        2
+    );
     assert_eq!(i(&mut con, "HLEN h"), 1);
 }
 
@@ -326,7 +376,10 @@ fn hrandfield_shapes() {
     let one: String = q(&mut con, "HRANDFIELD h");
     assert!(["a", "b", "c"].contains(&one.as_str()));
     assert_eq!(v(&mut con, "HRANDFIELD h 0"), arr(vec![]));
-    assert_eq!(v(&mut con, "HRANDFIELD h 3"), arr(vec![b("a"), b("b"), b("c")]));
+    assert_eq!(
+        v(&mut con, "HRANDFIELD h 3"),
+        arr(vec![b("a"), b("b"), b("c")])
+    );
     assert_eq!(
         v(&mut con, "HRANDFIELD h 10 WITHVALUES"),
         arr(vec![b("a"), b("1"), b("b"), b("2"), b("c"), b("3")])
@@ -477,7 +530,10 @@ fn hscan_listpack_and_table() {
         }
     }
     matched.sort();
-    assert_eq!(matched, vec!["f99", "f990", "f991", "f992", "f993", "f994", "f995", "f996", "f997", "f998", "f999"]);
+    assert_eq!(
+        matched,
+        vec!["f99", "f990", "f991", "f992", "f993", "f994", "f995", "f996", "f997", "f998", "f999"]
+    );
 }
 
 #[test]
