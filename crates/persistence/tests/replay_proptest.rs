@@ -43,6 +43,14 @@ fn val() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Hash fields: a few short ones, and one past `hash-max-listpack-value`.
+fn hfield() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => (0..4u8).prop_map(|f| format!("f{f}")),
+        1 => Just("F".repeat(70)),
+    ]
+}
+
 fn op() -> impl Strategy<Value = Op> {
     let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     prop_oneof![
@@ -91,6 +99,17 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (key(), key()).prop_map(move |(a, b)| Op::Cmd(v(&["BLMOVE", &a, &b, "RIGHT", "LEFT", "0"]))),
         1 => (key(), key()).prop_map(move |(a, b)| Op::Cmd(v(&["BLMPOP", "0", "2", &a, &b, "LEFT"]))),
         // --- end of lists ---
+        // ---- hash (t-hash): writes over the same keys as the strings above, so
+        // WRONGTYPE happens both ways; few fields, so HDEL empties hashes; long
+        // fields and values convert listpacks to tables.
+        3 => (key(), hfield(), val(), hfield(), val()).prop_map(move |(k, f, x, g, y)| Op::Cmd(v(&["HSET", &k, &f, &x, &g, &y]))),
+        1 => (key(), hfield(), val()).prop_map(move |(k, f, x)| Op::Cmd(v(&["HMSET", &k, &f, &x]))),
+        1 => (key(), hfield(), val()).prop_map(move |(k, f, x)| Op::Cmd(v(&["HSETNX", &k, &f, &x]))),
+        2 => (key(), hfield(), hfield()).prop_map(move |(k, f, g)| Op::Cmd(v(&["HDEL", &k, &f, &g]))),
+        1 => (key(), hfield(), -50..50i64).prop_map(move |(k, f, n)| Op::Cmd(v(&["HINCRBY", &k, &f, &n.to_string()]))),
+        1 => (key(), hfield(), prop_oneof![Just("0.1"), Just("1.5"), Just("-3.25"), Just("1e3"), Just("0x10"), Just("1e70")]).prop_map(move |(k, f, n)| Op::Cmd(v(&["HINCRBYFLOAT", &k, &f, n]))),
+        1 => key().prop_map(move |k| Op::Cmd(v(&["HRANDFIELD", &k, "-3", "WITHVALUES"]))),
+        // ---- end hash
         1 => Just(Op::Cmd(v(&["FLUSHDB"]))),
         1 => Just(Op::Cmd(v(&["FLUSHALL"]))),
         2 => (0..3usize).prop_map(Op::Select),
