@@ -148,6 +148,55 @@ pub fn run_sync(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Optio
             }
             Err(e) => Frame::error(e),
         },
+        "memory|stats" => crate::info::memory_stats(&server),
+        "memory|doctor" => {
+            let (allocated, active, resident) = crate::info::allocator_stats();
+            let mut issues = Vec::new();
+            if allocated < 5 << 20 {
+                Frame::Verbatim(Bytes::from_static(b"txt:Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting."))
+            } else {
+                let peak = server.peak_memory.load(Ordering::Relaxed);
+                if peak > allocated.saturating_mul(3) / 2 {
+                    issues.push(format!(" * Peak memory: in the past this instance used more than 150% the memory that is currently using ({peak} vs {allocated} bytes). The allocator is normally not able to release memory after a peak, so you can expect to see a big fragmentation ratio, however this is actually harmless and is only due to the memory peak, and if the keel instance Resident Set Size (RSS) is currently bigger than expected, the memory will be used as soon as you fill the keel instance with more data. If the memory peak was only occasional and you want to try to reclaim memory, please try the MEMORY PURGE command, otherwise the only other option is to shutdown and restart the instance."));
+                }
+                if active > allocated.saturating_mul(11) / 10 {
+                    issues.push(format!(" * High allocator fragmentation: this instance has an allocator external fragmentation greater than 1.1 ({active} active vs {allocated} allocated bytes). This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or may result from a workload that causes the allocator to fragment memory a lot. You can try enabling 'activedefrag' config option."));
+                }
+                if resident > active.saturating_mul(11) / 10 + (10 << 20) {
+                    issues.push(format!(" * High allocator RSS overhead: this instance has a resident memory {resident} bytes greater than the allocator's active memory {active} bytes. Try MEMORY PURGE."));
+                }
+                let text = if issues.is_empty() {
+                    "txt:Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.".to_string()
+                } else {
+                    format!("txt:Sam, I detected a few issues in this keel instance memory implants:\n\n{}\n\nI'm here to keep you safe, Sam. I want to help you.", issues.join("\n\n"))
+                };
+                Frame::Verbatim(Bytes::from(text))
+            }
+        }
+        "memory|purge" => {
+            crate::info::purge_allocator();
+            Frame::ok()
+        }
+        "memory|malloc-stats" => Frame::Verbatim(Bytes::from(format!(
+            "txt:{}",
+            crate::info::malloc_stats_text()
+        ))),
+        "memory|help" => help(&[
+            "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "DOCTOR",
+            "    Return memory problems reports.",
+            "MALLOC-STATS",
+            "    Return internal statistics report from the memory allocator.",
+            "PURGE",
+            "    Attempt to purge dirty pages for reclamation by the allocator.",
+            "STATS",
+            "    Return information about the memory usage of the server.",
+            "USAGE <key> [SAMPLES <count>]",
+            "    Return memory in bytes used by <key> and its value. Nested values are",
+            "    sampled up to <count> times (default: 5, 0 means sample all).",
+            "HELP",
+            "    Print this help.",
+        ]),
         "config|help" => help(&[
             "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "GET <pattern>",

@@ -62,6 +62,109 @@ pub fn allocator_stats() -> (u64, u64, u64) {
     (allocated, active, resident)
 }
 
+/// Returns dirty pages of every jemalloc arena to the OS (MEMORY PURGE).
+pub fn purge_allocator() {
+    // "arena.<MALLCTL_ARENAS_ALL>.purge" (4096 is MALLCTL_ARENAS_ALL).
+    // SAFETY: the name is a NUL-terminated mallctl name and purge takes no value.
+    let _ = unsafe { tikv_jemalloc_ctl::raw::write(b"arena.4096.purge\0", ()) };
+}
+
+/// MEMORY MALLOC-STATS: the allocator's own summary figures.
+pub fn malloc_stats_text() -> String {
+    let (allocated, active, resident) = allocator_stats();
+    let mapped = tikv_jemalloc_ctl::stats::mapped::read().unwrap_or(0);
+    let retained = tikv_jemalloc_ctl::stats::retained::read().unwrap_or(0);
+    let metadata = tikv_jemalloc_ctl::stats::metadata::read().unwrap_or(0);
+    format!(
+        "___ Begin jemalloc statistics ___\nAllocated: {allocated}, active: {active}, metadata: {metadata}, resident: {resident}, mapped: {mapped}, retained: {retained}\n--- End jemalloc statistics ---\n"
+    )
+}
+
+/// MEMORY STATS: Redis's field names, keel's figures.
+pub fn memory_stats(server: &Server) -> keel_protocol::Frame {
+    use keel_protocol::Frame;
+    let (allocated, active, resident) = allocator_stats();
+    let peak = server.note_memory(allocated);
+    let rss = rss_bytes();
+    let startup = server.startup_memory;
+    let keys: usize = server.engine.keyspace_info().iter().map(|(_, n)| *n).sum();
+    let dataset = allocated.saturating_sub(startup);
+    let name = |s: &str| Frame::Bulk(bytes::Bytes::copy_from_slice(s.as_bytes()));
+    let int = |v: u64| Frame::Integer(v as i64);
+    let dbl = |v: f64| Frame::Double(v);
+    let mut out = vec![
+        name("peak.allocated"),
+        int(peak),
+        name("total.allocated"),
+        int(allocated),
+        name("startup.allocated"),
+        int(startup),
+        name("replication.backlog"),
+        int(0),
+        name("clients.slaves"),
+        int(0),
+        name("clients.normal"),
+        int(0),
+        name("cluster.links"),
+        int(0),
+        name("aof.buffer"),
+        int(0),
+        name("lua.caches"),
+        int(0),
+        name("functions.caches"),
+        int(0),
+    ];
+    for (db, n) in server.engine.keyspace_info() {
+        out.push(name(&format!("db.{db}")));
+        out.push(Frame::Map(vec![
+            (name("overhead.hashtable.main"), int(n as u64 * 40)),
+            (name("overhead.hashtable.expires"), int(0)),
+        ]));
+    }
+    out.extend([
+        name("overhead.total"),
+        int(startup),
+        name("keys.count"),
+        int(keys as u64),
+        name("keys.bytes-per-key"),
+        int(if keys > 0 { dataset / keys as u64 } else { 0 }),
+        name("dataset.bytes"),
+        int(dataset),
+        name("dataset.percentage"),
+        dbl(dataset as f64 * 100.0 / allocated.max(1) as f64),
+        name("peak.percentage"),
+        dbl(allocated as f64 * 100.0 / peak.max(1) as f64),
+        name("allocator.allocated"),
+        int(allocated),
+        name("allocator.active"),
+        int(active),
+        name("allocator.resident"),
+        int(resident),
+        name("allocator-fragmentation.ratio"),
+        dbl(active as f64 / allocated.max(1) as f64),
+        name("allocator-fragmentation.bytes"),
+        int(active.saturating_sub(allocated)),
+        name("allocator.rss-ratio"),
+        dbl(resident as f64 / active.max(1) as f64),
+        name("allocator.rss-bytes"),
+        int(resident.saturating_sub(active)),
+        name("rss-overhead.ratio"),
+        dbl(rss as f64 / resident.max(1) as f64),
+        name("rss-overhead.bytes"),
+        int(rss.saturating_sub(resident)),
+        name("fragmentation"),
+        dbl(rss as f64 / allocated.max(1) as f64),
+        name("fragmentation.bytes"),
+        int(rss.saturating_sub(allocated)),
+    ]);
+    let mut pairs = Vec::with_capacity(out.len() / 2);
+    let mut it = out.into_iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        pairs.push((k, v));
+    }
+    Frame::Map(pairs)
+}
+
 fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

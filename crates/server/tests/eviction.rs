@@ -310,3 +310,66 @@ fn restart_under_a_smaller_maxmemory() {
         s.log()
     );
 }
+
+#[test]
+fn memory_commands() {
+    let s = TestServer::start();
+    let mut con = s.conn();
+    let _: () = q(&mut con, &format!("SET k {}", "v".repeat(100)));
+    let usage = i(&mut con, "MEMORY USAGE k");
+    assert!((100..400).contains(&usage), "{usage}");
+    assert_eq!(i(&mut con, "MEMORY USAGE k SAMPLES 0"), usage);
+    assert_eq!(v(&mut con, "MEMORY USAGE nokey"), redis::Value::Nil);
+    assert_eq!(e(&mut con, "MEMORY USAGE k SAMPLES"), "ERR syntax error");
+    assert_eq!(e(&mut con, "MEMORY USAGE k FOO 1"), "ERR syntax error");
+    let stats: Vec<redis::Value> = q(&mut con, "MEMORY STATS");
+    let names: Vec<String> = stats
+        .iter()
+        .step_by(2)
+        .filter_map(|v| redis::from_redis_value(v).ok())
+        .collect();
+    for want in [
+        "peak.allocated",
+        "total.allocated",
+        "keys.count",
+        "dataset.bytes",
+        "fragmentation",
+    ] {
+        assert!(
+            names.iter().any(|n| n == want),
+            "{want} missing from {names:?}"
+        );
+    }
+    let doctor: String = q(&mut con, "MEMORY DOCTOR");
+    assert!(doctor.contains("Sam"), "{doctor}");
+    let _: () = q(&mut con, "MEMORY PURGE");
+    let malloc: String = q(&mut con, "MEMORY MALLOC-STATS");
+    assert!(malloc.contains("Allocated"), "{malloc}");
+    // INFO memory fields are present and plausible.
+    let used: u64 = info_field(&mut con, "memory", "used_memory")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rss: u64 = info_field(&mut con, "memory", "used_memory_rss")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let peak: u64 = info_field(&mut con, "memory", "used_memory_peak")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        used > 100_000 && rss >= used / 2 && peak >= used,
+        "{used} {rss} {peak}"
+    );
+    for f in [
+        "used_memory_human",
+        "used_memory_dataset",
+        "maxmemory",
+        "maxmemory_policy",
+        "mem_fragmentation_ratio",
+        "allocator_allocated",
+    ] {
+        assert!(info_field(&mut con, "memory", f).is_some(), "{f}");
+    }
+}

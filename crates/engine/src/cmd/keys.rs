@@ -54,6 +54,7 @@ pub static COMMANDS: &[EngineEntry] = &[
     ("object|idletime", Scope::Keys, object_idletime),
     ("object|refcount", Scope::Keys, object_refcount),
     ("object|help", Scope::None, object_help),
+    ("memory|usage", Scope::Keys, memory_usage),
 ];
 
 const ERR_SAME_OBJECT: &str = "ERR source and destination objects are the same";
@@ -600,6 +601,28 @@ fn object_freq(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     match peek_with(ctx, &argv[2], false) {
         Some(_) if !settings.policy().is_lfu() => err(ERR_NO_LFU),
         Some(e) => int(i64::from(settings.lfu_decr(e.lru, now))),
+        None => Frame::Null,
+    }
+}
+
+/// MEMORY USAGE key [SAMPLES count]: the estimated bytes of the key, its value and
+/// their bookkeeping. keel's sizes are computed from each value's actual layout, so
+/// SAMPLES (how many elements Redis inspects to extrapolate) is accepted and
+/// checked but not needed.
+fn memory_usage(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
+    let mut j = 3;
+    while j < argv.len() {
+        if is(&argv[j], "samples") && j + 1 < argv.len() {
+            if tri!(int_arg(&argv[j + 1])) < 0 {
+                return err(ERR_SYNTAX);
+            }
+            j += 2;
+        } else {
+            return err(ERR_SYNTAX);
+        }
+    }
+    match peek_with(ctx, &argv[2], false) {
+        Some(e) => int(crate::evict::entry_size(&argv[2], e) as i64),
         None => Frame::Null,
     }
 }
