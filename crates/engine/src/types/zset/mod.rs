@@ -98,10 +98,7 @@ impl LexRange {
 /// Iterates a sorted set from a rank, ascending or descending.
 pub enum Iter<'a> {
     Pack(pack::Iter<'a>),
-    PackRev {
-        pack: &'a Pack,
-        offsets: Vec<usize>,
-    },
+    PackRev { pack: &'a Pack, offsets: Vec<usize> },
     Skip(skiplist::Iter<'a>),
 }
 
@@ -153,7 +150,8 @@ impl ZSet {
                     }
                     return false;
                 }
-                if p.len() < t.zset_max_listpack_entries && member.len() <= t.zset_max_listpack_value
+                if p.len() < t.zset_max_listpack_entries
+                    && member.len() <= t.zset_max_listpack_value
                 {
                     p.insert_new(member, score);
                     return true;
@@ -371,10 +369,17 @@ mod tests {
         // Removing does not convert back.
         z.remove(b"d");
         assert_eq!(z.encoding(), "skiplist");
-        let all: Vec<(Vec<u8>, f64)> = z.iter_from(0, false).map(|(m, s)| (m.to_vec(), s)).collect();
+        let all: Vec<(Vec<u8>, f64)> = z
+            .iter_from(0, false)
+            .map(|(m, s)| (m.to_vec(), s))
+            .collect();
         assert_eq!(
             all,
-            vec![(b"c".to_vec(), 0.5), (b"a".to_vec(), 1.0), (b"b".to_vec(), 2.0)]
+            vec![
+                (b"c".to_vec(), 0.5),
+                (b"a".to_vec(), 1.0),
+                (b"b".to_vec(), 2.0)
+            ]
         );
     }
 

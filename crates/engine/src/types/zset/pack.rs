@@ -241,14 +241,26 @@ mod tests {
     #[test]
     fn order_scores_and_removal() {
         let mut p = Pack::default();
-        for (m, s) in [("b", 2.0), ("a", 2.0), ("c", -1.5), ("d", 1e300), ("e", -0.0)] {
+        for (m, s) in [
+            ("b", 2.0),
+            ("a", 2.0),
+            ("c", -1.5),
+            ("d", 1e300),
+            ("e", -0.0),
+        ] {
             p.insert_new(m.as_bytes(), s);
         }
         let got: Vec<(String, f64)> = p
             .iter()
             .map(|(m, s)| (String::from_utf8_lossy(m).into_owned(), s))
             .collect();
-        let want = [("c", -1.5), ("e", 0.0), ("a", 2.0), ("b", 2.0), ("d", 1e300)];
+        let want = [
+            ("c", -1.5),
+            ("e", 0.0),
+            ("a", 2.0),
+            ("b", 2.0),
+            ("d", 1e300),
+        ];
         assert_eq!(got.len(), want.len());
         for ((gm, gs), (wm, ws)) in got.iter().zip(want) {
             assert_eq!((gm.as_str(), *gs), (wm, ws));

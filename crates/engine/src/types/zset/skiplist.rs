@@ -302,11 +302,7 @@ impl SkipList {
         } else {
             NIL
         };
-        Iter {
-            zsl: self,
-            at,
-            rev,
-        }
+        Iter { zsl: self, at, rev }
     }
 
     /// The last node for which `before_start(node)` holds, walking from the
@@ -600,7 +596,9 @@ mod tests {
     use super::*;
 
     fn members(z: &SkipList) -> Vec<(Vec<u8>, f64)> {
-        z.iter_from(0, false).map(|(m, s)| (m.to_vec(), s)).collect()
+        z.iter_from(0, false)
+            .map(|(m, s)| (m.to_vec(), s))
+            .collect()
     }
 
     #[test]
@@ -609,7 +607,9 @@ mod tests {
         let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
         let mut seed = 12345u64;
         let mut rnd = move || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             seed >> 33
         };
         for step in 0..4000 {
