@@ -175,7 +175,15 @@ fn generic(
         .flatten();
     match dst {
         Some(d) => {
-            let mut out = ZSet::new();
+            // A rank range knows its length: past the limit Redis starts with
+            // a skiplist; score and lex ranges start with a listpack.
+            let big = matches!(sel, Sel::Rank(..))
+                && picked.is_some_and(|(_, n)| n > t.zset_max_listpack_entries);
+            let mut out = if big {
+                ZSet::new_skiplist()
+            } else {
+                ZSet::new()
+            };
             for (m, s) in items {
                 out.set(m, s, &t);
             }

@@ -268,8 +268,17 @@ fn generic(
     });
     match dst {
         Some(d) => {
+            // Redis builds a skiplist and converts it when it fits a listpack.
             let t = ctx.thresholds();
-            let mut z = ZSet::new();
+            let fits = result.len() <= t.zset_max_listpack_entries
+                && result
+                    .iter()
+                    .all(|(m, _)| m.len() <= t.zset_max_listpack_value);
+            let mut z = if fits {
+                ZSet::new()
+            } else {
+                ZSet::new_skiplist()
+            };
             for (m, s) in &result {
                 z.set(m, *s, &t);
             }

@@ -122,6 +122,13 @@ impl ZSet {
         ZSet::default()
     }
 
+    /// An empty set already in the `skiplist` encoding (what Redis creates for
+    /// a result it knows is large: members then keep a `-0` score, which the
+    /// listpack would store as 0).
+    pub fn new_skiplist() -> ZSet {
+        ZSet::Skip(Box::default())
+    }
+
     pub fn len(&self) -> usize {
         match self {
             ZSet::Pack(p) => p.len(),
