@@ -280,7 +280,7 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], mut incr: bool) -> Frame {
     if nx && xx {
         return err("ERR XX and NX options at the same time are not compatible");
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    if (nx && (gt || lt)) || (gt && lt) {
         return err("ERR GT, LT, and/or NX options at the same time are not compatible");
     }
     if incr && elements > 1 {

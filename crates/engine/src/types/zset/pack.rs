@@ -117,6 +117,10 @@ impl Pack {
         self.len as usize
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             buf: &self.buf,

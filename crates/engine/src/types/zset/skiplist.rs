@@ -46,6 +46,9 @@ pub struct SkipList {
     index: HashTable<u32>,
     hasher: foldhash::fast::RandomState,
     rng: u64,
+    /// Bytes held outside the node array (member bytes, upper levels), kept
+    /// up to date so MEMORY USAGE costs O(1).
+    heap: usize,
 }
 
 fn hash_of(h: &foldhash::fast::RandomState, m: &[u8]) -> u64 {
@@ -78,6 +81,7 @@ impl SkipList {
             index: HashTable::new(),
             hasher,
             rng,
+            heap: (MAX_LEVEL - 1) * std::mem::size_of::<Level>(),
         }
     }
 
@@ -85,16 +89,16 @@ impl SkipList {
         self.len as usize
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Bytes allocated (nodes, member bytes, upper levels, index), with the
     /// allocator's usual rounding left out.
     pub fn mem_usage(&self) -> usize {
-        let nodes = self.nodes.capacity() * std::mem::size_of::<Node>();
-        let members: usize = self
-            .nodes
-            .iter()
-            .map(|n| n.member.len() + n.up.as_ref().map_or(0, |u| u.len() * 8))
-            .sum();
-        nodes + members + self.index.allocation_size()
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.heap
+            + self.index.allocation_size()
     }
 
     fn lv(&self, n: u32, i: usize) -> Level {
@@ -148,6 +152,7 @@ impl SkipList {
     }
 
     fn alloc(&mut self, member: Box<[u8]>, score: f64, level: usize) -> u32 {
+        self.heap += member.len() + (level - 1) * std::mem::size_of::<Level>();
         let node = Node {
             member,
             score,
@@ -170,7 +175,10 @@ impl SkipList {
     fn release(&mut self, n: u32) -> Box<[u8]> {
         let node = &mut self.nodes[n as usize];
         let member = std::mem::take(&mut node.member);
-        node.up = None;
+        let up = node.up.take().map_or(0, |u| u.len());
+        self.heap = self
+            .heap
+            .saturating_sub(member.len() + up * std::mem::size_of::<Level>());
         node.l0 = Level {
             fwd: self.free,
             span: 0,
