@@ -227,7 +227,7 @@ fn store_result(ctx: &mut Ctx, argv: &[Bytes], dst: &Bytes, z: ZSet, event: &'st
     let n = z.len();
     if n > 0 {
         let now = ctx.now;
-        ctx.remove(dst);
+        // Replaces any value and TTL; `new` is announced only for a new key.
         ctx.insert(dst.clone(), Entry::new(Value::ZSet(Box::new(z)), 0, now));
         ctx.notify(ZSET, event, dst);
         ctx.emit(argv.to_vec());

@@ -510,3 +510,51 @@ fn zscan_and_zrandmember() {
         Frame::error("ERR value is out of range")
     );
 }
+
+#[test]
+fn keyspace_events_of_stores_and_pops() {
+    let (e, _, rec) = notes_engine();
+    let mut s = Session::default();
+    for line in [
+        "ZADD a 1 x 2 y",
+        "ZADD d 1 y",
+        "ZUNIONSTORE d 1 a",
+        "ZRANGESTORE r a 0 0",
+        "ZPOPMIN a",
+        "ZPOPMAX a 5",
+        "ZINTERSTORE d 1 a",
+        "ZADD z 1 a 2 b 3 c",
+        "ZREMRANGEBYSCORE z 1 1",
+        "ZREMRANGEBYRANK z 0 0",
+        "ZREMRANGEBYLEX z - +",
+    ] {
+        run(&e, &mut s, line);
+    }
+    let got: Vec<String> = rec
+        .take()
+        .into_iter()
+        .filter(|n| !n.contains("keymiss"))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            "0 new a",
+            "0 zadd a",
+            "0 new d",
+            "0 zadd d",
+            "0 zunionstore d",
+            "0 new r",
+            "0 zrangestore r",
+            "0 zpopmin a",
+            "0 zpopmax a",
+            "0 del a",
+            "0 del d",
+            "0 new z",
+            "0 zadd z",
+            "0 zremrangebyscore z",
+            "0 zremrangebyrank z",
+            "0 zremrangebylex z",
+            "0 del z",
+        ]
+    );
+}
