@@ -51,6 +51,28 @@ fn hfield() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A sorted-set score: integers, fractions, infinities (never -0, which an
+/// AOF rewrite into a listpack turns into 0, in Redis too).
+fn zscore() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (-20..20i64).prop_map(|n| n.to_string()),
+        Just("0.1".to_string()),
+        Just("-2.5".to_string()),
+        Just("inf".to_string()),
+        Just("-inf".to_string()),
+        Just("1e300".to_string()),
+    ]
+}
+
+/// A sorted-set member from a small pool (plus one past the listpack value
+/// limit, which converts the set).
+fn zmember() -> impl Strategy<Value = String> {
+    prop_oneof![
+        8 => (0..6u8).prop_map(|n| format!("m{n}")),
+        1 => Just("x".repeat(70)),
+    ]
+}
+
 fn op() -> impl Strategy<Value = Op> {
     let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     prop_oneof![
@@ -112,6 +134,23 @@ fn op() -> impl Strategy<Value = Op> {
         // ---- end hash
         1 => Just(Op::Cmd(v(&["FLUSHDB"]))),
         1 => Just(Op::Cmd(v(&["FLUSHALL"]))),
+        // ---- sorted sets (zset helper): small key space shared with the
+        // string commands above, so WRONGTYPE and emptied keys happen.
+        3 => (key(), zscore(), zmember(), zscore(), zmember()).prop_map(move |(k, a, m, b, n)| Op::Cmd(v(&["ZADD", &k, &a, &m, &b, &n]))),
+        1 => (key(), prop_oneof![Just("NX"), Just("XX"), Just("GT"), Just("LT"), Just("CH")], zscore(), zmember()).prop_map(move |(k, o, a, m)| Op::Cmd(v(&["ZADD", &k, o, &a, &m]))),
+        1 => (key(), zscore(), zmember()).prop_map(move |(k, a, m)| Op::Cmd(v(&["ZINCRBY", &k, &a, &m]))),
+        1 => (key(), zmember(), zmember()).prop_map(move |(k, m, n)| Op::Cmd(v(&["ZREM", &k, &m, &n]))),
+        1 => (key(), prop_oneof![Just("ZPOPMIN"), Just("ZPOPMAX")], 1..4u8).prop_map(move |(k, c, n)| Op::Cmd(v(&[c, &k, &n.to_string()]))),
+        1 => (key(), key()).prop_map(move |(a, b)| Op::Cmd(v(&["ZMPOP", "2", &a, &b, "MAX", "COUNT", "2"]))),
+        1 => (key(), key()).prop_map(move |(a, b)| Op::Cmd(v(&["BZPOPMIN", &a, &b, "0"]))),
+        1 => (key(), -3..3i64, -3..3i64).prop_map(move |(k, a, b)| Op::Cmd(v(&["ZREMRANGEBYRANK", &k, &a.to_string(), &b.to_string()]))),
+        1 => (key(), prop_oneof![Just("-inf"), Just("(1"), Just("2")], prop_oneof![Just("+inf"), Just("3"), Just("(5")]).prop_map(move |(k, a, b)| Op::Cmd(v(&["ZREMRANGEBYSCORE", &k, a, b]))),
+        1 => (key(), prop_oneof![Just("-"), Just("[m2"), Just("(m1")], prop_oneof![Just("+"), Just("[m4")]).prop_map(move |(k, a, b)| Op::Cmd(v(&["ZREMRANGEBYLEX", &k, a, b]))),
+        1 => (key(), key(), -4..4i64).prop_map(move |(d, k, a)| Op::Cmd(v(&["ZRANGESTORE", &d, &k, &a.to_string(), "-1"]))),
+        1 => (key(), key(), key(), prop_oneof![Just("ZUNIONSTORE"), Just("ZINTERSTORE"), Just("ZDIFFSTORE")]).prop_map(move |(d, a, b, c)| Op::Cmd(v(&[c, &d, "2", &a, &b]))),
+        1 => (key(), key(), key(), prop_oneof![Just("SUM"), Just("MIN"), Just("MAX")]).prop_map(move |(d, a, b, g)| Op::Cmd(v(&["ZUNIONSTORE", &d, "2", &a, &b, "WEIGHTS", "2", "0.5", "AGGREGATE", g]))),
+        1 => key().prop_map(move |k| Op::Cmd(v(&["ZRANDMEMBER", &k, "-2"]))),
+        // ---- end sorted sets
         2 => (0..3usize).prop_map(Op::Select),
         2 => (1..3000u64).prop_map(Op::Advance),
         1 => Just(Op::ActiveExpire),

@@ -1,0 +1,690 @@
+//! The `skiplist` encoding of a large sorted set: Redis's skiplist with spans
+//! (t_zset.c `zsl*`), kept in an arena of nodes addressed by `u32`, plus a hash
+//! index from member to node. The skiplist gives O(log n) insert, delete, rank,
+//! rank -> element and first/last element of a score or lex range; the index
+//! gives O(1) member lookup.
+//!
+//! Memory: each member's bytes are stored once (in its node); the index holds
+//! only 4-byte node numbers and finds a node's member through the arena for
+//! both equality and rehashing. Level 0 is inline in the node; the higher
+//! levels (a quarter of the nodes have any) live in a small boxed slice.
+//! Freed nodes go on a free list and are reused, so node numbers stay stable
+//! while a member is present, which is what ZSCAN's cursor relies on.
+
+use super::{LexRange, ScoreRange};
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
+
+/// Node 0 is the header; as a link it means "none".
+const NIL: u32 = 0;
+/// Redis's ZSKIPLIST_MAXLEVEL.
+const MAX_LEVEL: usize = 32;
+
+#[derive(Clone, Copy, Default, Debug)]
+struct Level {
+    fwd: u32,
+    span: u32,
+}
+
+#[derive(Clone)]
+struct Node {
+    member: Box<[u8]>,
+    score: f64,
+    back: u32,
+    l0: Level,
+    up: Option<Box<[Level]>>,
+}
+
+#[derive(Clone)]
+pub struct SkipList {
+    nodes: Vec<Node>,
+    /// Head of the free-node list (linked through `l0.fwd`), NIL when empty.
+    free: u32,
+    level: usize,
+    len: u32,
+    tail: u32,
+    index: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+    rng: u64,
+    /// Bytes held outside the node array (member bytes, upper levels), kept
+    /// up to date so MEMORY USAGE costs O(1).
+    heap: usize,
+}
+
+fn hash_of(h: &foldhash::fast::RandomState, m: &[u8]) -> u64 {
+    h.hash_one(m)
+}
+
+impl Default for SkipList {
+    fn default() -> Self {
+        SkipList::new()
+    }
+}
+
+impl SkipList {
+    pub fn new() -> SkipList {
+        let header = Node {
+            member: Box::default(),
+            score: 0.0,
+            back: NIL,
+            l0: Level::default(),
+            up: Some(vec![Level::default(); MAX_LEVEL - 1].into_boxed_slice()),
+        };
+        let hasher = foldhash::fast::RandomState::default();
+        let rng = hash_of(&hasher, b"zsl") | 1;
+        SkipList {
+            nodes: vec![header],
+            free: NIL,
+            level: 1,
+            len: 0,
+            tail: NIL,
+            index: HashTable::new(),
+            hasher,
+            rng,
+            heap: (MAX_LEVEL - 1) * std::mem::size_of::<Level>(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes allocated (nodes, member bytes, upper levels, index), with the
+    /// allocator's usual rounding left out.
+    pub fn mem_usage(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.heap
+            + self.index.allocation_size()
+    }
+
+    fn lv(&self, n: u32, i: usize) -> Level {
+        let node = &self.nodes[n as usize];
+        if i == 0 {
+            node.l0
+        } else {
+            node.up
+                .as_ref()
+                .and_then(|u| u.get(i - 1))
+                .copied()
+                .unwrap_or_default()
+        }
+    }
+
+    fn set_lv(&mut self, n: u32, i: usize, l: Level) {
+        let node = &mut self.nodes[n as usize];
+        if i == 0 {
+            node.l0 = l;
+        } else if let Some(slot) = node.up.as_mut().and_then(|u| u.get_mut(i - 1)) {
+            *slot = l;
+        }
+    }
+
+    fn set_span(&mut self, n: u32, i: usize, span: u32) {
+        let mut l = self.lv(n, i);
+        l.span = span;
+        self.set_lv(n, i, l);
+    }
+
+    /// Whether node `n` sorts before (score, member).
+    fn before(&self, n: u32, score: f64, member: &[u8]) -> bool {
+        let node = &self.nodes[n as usize];
+        node.score < score || (node.score == score && *node.member < *member)
+    }
+
+    fn random_level(&mut self) -> usize {
+        // xorshift64*; a level goes up with probability 1/4 (ZSKIPLIST_P).
+        let mut level = 1;
+        loop {
+            self.rng ^= self.rng >> 12;
+            self.rng ^= self.rng << 25;
+            self.rng ^= self.rng >> 27;
+            let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32;
+            if (r & 0xFFFF) < 0x4000 && level < MAX_LEVEL {
+                level += 1;
+            } else {
+                return level;
+            }
+        }
+    }
+
+    fn alloc(&mut self, member: Box<[u8]>, score: f64, level: usize) -> u32 {
+        self.heap += member.len() + (level - 1) * std::mem::size_of::<Level>();
+        let node = Node {
+            member,
+            score,
+            back: NIL,
+            l0: Level::default(),
+            up: (level > 1).then(|| vec![Level::default(); level - 1].into_boxed_slice()),
+        };
+        if self.free != NIL {
+            let id = self.free;
+            self.free = self.nodes[id as usize].l0.fwd;
+            self.nodes[id as usize] = node;
+            id
+        } else {
+            self.nodes.push(node);
+            (self.nodes.len() - 1) as u32
+        }
+    }
+
+    /// Releases node `n`, handing back its member bytes.
+    fn release(&mut self, n: u32) -> Box<[u8]> {
+        let node = &mut self.nodes[n as usize];
+        let member = std::mem::take(&mut node.member);
+        let up = node.up.take().map_or(0, |u| u.len());
+        self.heap = self
+            .heap
+            .saturating_sub(member.len() + up * std::mem::size_of::<Level>());
+        node.l0 = Level {
+            fwd: self.free,
+            span: 0,
+        };
+        node.back = NIL;
+        self.free = n;
+        member
+    }
+
+    // ------------------------------------------------------------ index
+
+    fn index_find(&self, member: &[u8]) -> Option<u32> {
+        let h = hash_of(&self.hasher, member);
+        let nodes = &self.nodes;
+        self.index
+            .find(h, |&i| *nodes[i as usize].member == *member)
+            .copied()
+    }
+
+    fn index_insert(&mut self, id: u32) {
+        let SkipList {
+            index,
+            nodes,
+            hasher,
+            ..
+        } = self;
+        let h = hash_of(hasher, &nodes[id as usize].member);
+        index.insert_unique(h, id, |&i| hash_of(hasher, &nodes[i as usize].member));
+    }
+
+    /// Drops node `id` from the index (its member is still in the node).
+    fn index_remove(&mut self, id: u32) {
+        let SkipList {
+            index,
+            nodes,
+            hasher,
+            ..
+        } = self;
+        let h = hash_of(hasher, &nodes[id as usize].member);
+        if let Ok(e) = index.find_entry(h, |&i| i == id) {
+            e.remove();
+        }
+        // Give memory back after mass deletions, as Redis's dict resizes.
+        if index.capacity() > 64 && index.len() * 8 < index.capacity() {
+            let len = index.len();
+            index.shrink_to(len, |&i| hash_of(hasher, &nodes[i as usize].member));
+        }
+    }
+
+    // ------------------------------------------------------------ reads
+
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        self.index_find(member)
+            .map(|n| self.nodes[n as usize].score)
+    }
+
+    /// 1-based rank of node `n` (`zslGetRank`).
+    fn rank_of(&self, n: u32) -> usize {
+        let (score, member) = {
+            let node = &self.nodes[n as usize];
+            (node.score, &node.member)
+        };
+        let mut rank = 0usize;
+        let mut x = NIL;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.lv(x, i);
+                if l.fwd == NIL {
+                    break;
+                }
+                let f = &self.nodes[l.fwd as usize];
+                if f.score < score || (f.score == score && *f.member <= **member) {
+                    rank += l.span as usize;
+                    x = l.fwd;
+                } else {
+                    break;
+                }
+            }
+            if x == n {
+                return rank;
+            }
+        }
+        rank
+    }
+
+    /// 0-based ascending rank of `member`.
+    pub fn rank(&self, member: &[u8]) -> Option<usize> {
+        let n = self.index_find(member)?;
+        Some(self.rank_of(n) - 1)
+    }
+
+    /// The node of 1-based rank `rank` (`zslGetElementByRank`).
+    fn by_rank(&self, rank: usize) -> u32 {
+        let mut traversed = 0usize;
+        let mut x = NIL;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.lv(x, i);
+                if l.fwd != NIL && traversed + l.span as usize <= rank {
+                    traversed += l.span as usize;
+                    x = l.fwd;
+                } else {
+                    break;
+                }
+            }
+            if traversed == rank {
+                return x;
+            }
+        }
+        NIL
+    }
+
+    /// The element of 0-based rank `rank`.
+    pub fn get(&self, rank: usize) -> Option<(&[u8], f64)> {
+        if rank >= self.len() {
+            return None;
+        }
+        let n = self.by_rank(rank + 1);
+        (n != NIL).then(|| {
+            let node = &self.nodes[n as usize];
+            (&node.member[..], node.score)
+        })
+    }
+
+    /// Iterates from 0-based rank `rank`, ascending or descending.
+    pub fn iter_from(&self, rank: usize, rev: bool) -> Iter<'_> {
+        let at = if rank < self.len() {
+            self.by_rank(rank + 1)
+        } else {
+            NIL
+        };
+        Iter { zsl: self, at, rev }
+    }
+
+    /// The last node for which `before_start(node)` holds, walking from the
+    /// header (NIL if none): the shared descent of the range searches.
+    fn last_where(&self, mut pred: impl FnMut(&Node) -> bool) -> u32 {
+        let mut x = NIL;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.lv(x, i);
+                if l.fwd != NIL && pred(&self.nodes[l.fwd as usize]) {
+                    x = l.fwd;
+                } else {
+                    break;
+                }
+            }
+        }
+        x
+    }
+
+    /// 0-based ranks of the first and last element in `r`, if any.
+    pub fn score_span(&self, r: &ScoreRange) -> Option<(usize, usize)> {
+        let before = self.last_where(|n| !r.gte_min(n.score));
+        let first = self.lv(before, 0).fwd;
+        if first == NIL || !r.lte_max(self.nodes[first as usize].score) {
+            return None;
+        }
+        let last = self.last_where(|n| r.lte_max(n.score));
+        if last == NIL {
+            return None;
+        }
+        Some((self.rank_of(first) - 1, self.rank_of(last) - 1))
+    }
+
+    /// 0-based ranks of the first and last element in the lex range `r`.
+    pub fn lex_span(&self, r: &LexRange) -> Option<(usize, usize)> {
+        let before = self.last_where(|n| !r.gte_min(&n.member));
+        let first = self.lv(before, 0).fwd;
+        if first == NIL || !r.lte_max(&self.nodes[first as usize].member) {
+            return None;
+        }
+        let last = self.last_where(|n| r.lte_max(&n.member));
+        if last == NIL {
+            return None;
+        }
+        Some((self.rank_of(first) - 1, self.rank_of(last) - 1))
+    }
+
+    /// Node numbers in use from `cursor` on, for ZSCAN: calls `f` for up to
+    /// `count` slots and returns the next cursor (0 when done).
+    pub fn scan(&self, cursor: usize, count: usize, mut f: impl FnMut(&[u8], f64)) -> usize {
+        let mut i = cursor.max(1);
+        let mut visited = 0;
+        while i < self.nodes.len() && visited < count {
+            let n = &self.nodes[i];
+            // A freed node has an empty member; a live node with the empty
+            // member is the one the index names for "".
+            if !n.member.is_empty() || self.index_find(b"") == Some(i as u32) {
+                f(&n.member, n.score);
+            }
+            visited += 1;
+            i += 1;
+        }
+        if i >= self.nodes.len() {
+            0
+        } else {
+            i
+        }
+    }
+
+    /// A random element (uniform over members).
+    pub fn random(&self, r: u64) -> Option<(&[u8], f64)> {
+        if self.len == 0 {
+            return None;
+        }
+        self.get((r % self.len as u64) as usize)
+    }
+
+    // ------------------------------------------------------------ writes
+
+    /// Inserts a member known to be absent (`zslInsert` plus the index).
+    pub fn insert_new(&mut self, member: Box<[u8]>, score: f64) {
+        let id = self.link(member, score);
+        self.index_insert(id);
+    }
+
+    /// Links a new node into the skiplist (not the index).
+    fn link(&mut self, member: Box<[u8]>, score: f64) -> u32 {
+        let mut update = [NIL; MAX_LEVEL];
+        let mut rank = [0u32; MAX_LEVEL];
+        let mut x = NIL;
+        for i in (0..self.level).rev() {
+            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+            loop {
+                let l = self.lv(x, i);
+                if l.fwd != NIL && self.before(l.fwd, score, &member) {
+                    rank[i] += l.span;
+                    x = l.fwd;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        let level = self.random_level();
+        if level > self.level {
+            for i in self.level..level {
+                rank[i] = 0;
+                update[i] = NIL;
+                self.set_span(NIL, i, self.len);
+            }
+            self.level = level;
+        }
+        let id = self.alloc(member, score, level);
+        for i in 0..level {
+            let ul = self.lv(update[i], i);
+            let d = rank[0] - rank[i];
+            self.set_lv(
+                id,
+                i,
+                Level {
+                    fwd: ul.fwd,
+                    span: ul.span.saturating_sub(d),
+                },
+            );
+            self.set_lv(
+                update[i],
+                i,
+                Level {
+                    fwd: id,
+                    span: d + 1,
+                },
+            );
+        }
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(level) {
+            let s = self.lv(u, i).span;
+            self.set_span(u, i, s + 1);
+        }
+        self.nodes[id as usize].back = update[0];
+        let next = self.nodes[id as usize].l0.fwd;
+        if next != NIL {
+            self.nodes[next as usize].back = id;
+        } else {
+            self.tail = id;
+        }
+        self.len += 1;
+        id
+    }
+
+    /// The update vector for (score, member): per level, the last node before it.
+    fn path(&self, score: f64, member: &[u8]) -> [u32; MAX_LEVEL] {
+        let mut update = [NIL; MAX_LEVEL];
+        let mut x = NIL;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.lv(x, i);
+                if l.fwd != NIL && self.before(l.fwd, score, member) {
+                    x = l.fwd;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        update
+    }
+
+    /// Unlinks node `x` given its update vector (`zslDeleteNode`).
+    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) {
+        for (i, &u) in update.iter().enumerate().take(self.level) {
+            let ul = self.lv(u, i);
+            if ul.fwd == x {
+                let xl = self.lv(x, i);
+                self.set_lv(
+                    u,
+                    i,
+                    Level {
+                        fwd: xl.fwd,
+                        span: (ul.span + xl.span).saturating_sub(1),
+                    },
+                );
+            } else {
+                self.set_span(u, i, ul.span.saturating_sub(1));
+            }
+        }
+        let (next, back) = {
+            let n = &self.nodes[x as usize];
+            (n.l0.fwd, n.back)
+        };
+        if next != NIL {
+            self.nodes[next as usize].back = back;
+        } else {
+            self.tail = back;
+        }
+        while self.level > 1 && self.lv(NIL, self.level - 1).fwd == NIL {
+            self.level -= 1;
+        }
+        self.len -= 1;
+    }
+
+    /// Removes `member`, returning its score.
+    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        let n = self.index_find(member)?;
+        let score = self.nodes[n as usize].score;
+        let update = self.path(score, member);
+        self.unlink(n, &update);
+        self.index_remove(n);
+        self.release(n);
+        Some(score)
+    }
+
+    /// Changes the score of a present member (`zslUpdateScore`): in place when
+    /// the order is unchanged, otherwise unlinked and linked again.
+    pub fn update_score(&mut self, member: &[u8], new: f64) {
+        let Some(n) = self.index_find(member) else {
+            return;
+        };
+        let (cur, back, next) = {
+            let node = &self.nodes[n as usize];
+            (node.score, node.back, node.l0.fwd)
+        };
+        let back_ok = back == NIL || self.nodes[back as usize].score < new;
+        let next_ok = next == NIL || self.nodes[next as usize].score > new;
+        if back_ok && next_ok {
+            self.nodes[n as usize].score = new;
+            return;
+        }
+        let update = self.path(cur, member);
+        self.unlink(n, &update);
+        self.index_remove(n);
+        let m = self.release(n);
+        self.insert_new(m, new);
+    }
+
+    /// Removes the elements of 0-based ranks `start..=end` (in range).
+    pub fn remove_ranks(&mut self, start: usize, end: usize) {
+        if start > end || start >= self.len() {
+            return;
+        }
+        let end = end.min(self.len() - 1);
+        let (start, end) = (start + 1, end + 1);
+        let mut update = [NIL; MAX_LEVEL];
+        let mut traversed = 0usize;
+        let mut x = NIL;
+        for i in (0..self.level).rev() {
+            loop {
+                let l = self.lv(x, i);
+                if l.fwd != NIL && traversed + (l.span as usize) < start {
+                    traversed += l.span as usize;
+                    x = l.fwd;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        traversed += 1;
+        x = self.lv(x, 0).fwd;
+        while x != NIL && traversed <= end {
+            let next = self.lv(x, 0).fwd;
+            self.unlink(x, &update);
+            self.index_remove(x);
+            self.release(x);
+            traversed += 1;
+            x = next;
+        }
+    }
+}
+
+/// Walks the skiplist from a node, forwards or backwards.
+pub struct Iter<'a> {
+    zsl: &'a SkipList,
+    at: u32,
+    rev: bool,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], f64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.at == NIL {
+            return None;
+        }
+        let node = &self.zsl.nodes[self.at as usize];
+        self.at = if self.rev { node.back } else { node.l0.fwd };
+        Some((&node.member[..], node.score))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members(z: &SkipList) -> Vec<(Vec<u8>, f64)> {
+        z.iter_from(0, false)
+            .map(|(m, s)| (m.to_vec(), s))
+            .collect()
+    }
+
+    #[test]
+    fn matches_a_sorted_vector() {
+        let mut z = SkipList::new();
+        let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
+        let mut seed = 12345u64;
+        let mut rnd = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        };
+        for step in 0..4000 {
+            let m = format!("m{}", rnd() % 300).into_bytes();
+            let s = (rnd() % 50) as f64 / 4.0;
+            match (model.iter().position(|(_, x)| *x == m), rnd() % 3) {
+                (Some(p), 0) => {
+                    model.remove(p);
+                    assert!(z.remove(&m).is_some());
+                }
+                (Some(p), _) => {
+                    model.remove(p);
+                    model.push((s, m.clone()));
+                    z.update_score(&m, s);
+                }
+                (None, _) => {
+                    model.push((s, m.clone()));
+                    z.insert_new(m.clone().into_boxed_slice(), s);
+                }
+            }
+            if step % 97 == 0 {
+                let k = (rnd() % 20) as usize;
+                model.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                if k < model.len() {
+                    let e = (k + 5).min(model.len() - 1);
+                    model.drain(k..=e);
+                    z.remove_ranks(k, e);
+                }
+            }
+            model.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            assert_eq!(z.len(), model.len());
+        }
+        let want: Vec<(Vec<u8>, f64)> = model.iter().map(|(s, m)| (m.clone(), *s)).collect();
+        assert_eq!(members(&z), want);
+        for (i, (s, m)) in model.iter().enumerate() {
+            assert_eq!(z.rank(m), Some(i));
+            assert_eq!(z.score(m), Some(*s));
+            assert_eq!(z.get(i).map(|(m, _)| m.to_vec()), Some(m.clone()));
+        }
+        let back: Vec<Vec<u8>> = z
+            .iter_from(z.len() - 1, true)
+            .map(|(m, _)| m.to_vec())
+            .collect();
+        let mut rev: Vec<Vec<u8>> = model.iter().map(|(_, m)| m.clone()).collect();
+        rev.reverse();
+        assert_eq!(back, rev);
+        let r = ScoreRange {
+            min: 2.0,
+            max: 5.0,
+            minex: true,
+            maxex: false,
+        };
+        let inr: Vec<usize> = (0..model.len())
+            .filter(|&i| model[i].0 > 2.0 && model[i].0 <= 5.0)
+            .collect();
+        assert_eq!(
+            z.score_span(&r),
+            inr.first().map(|&a| (a, *inr.last().unwrap()))
+        );
+        let mut seen = 0;
+        let mut cur = 0;
+        loop {
+            cur = z.scan(cur, 10, |_, _| seen += 1);
+            if cur == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen, model.len());
+    }
+}
