@@ -1,0 +1,258 @@
+//! The `hashtable` set encoding: members in a dense vector, found through a hash
+//! index of their positions.
+//!
+//! Why this shape rather than a hash set of `Bytes`:
+//! - Memory. A member costs its `Box<[u8]>` handle (16 bytes) in the vector plus
+//!   its bytes in one exact allocation, and 5 bytes per index bucket (a `u32`
+//!   position and a control byte); no stored hash, no 32-byte `Bytes` handle,
+//!   no per-entry node. Redis pays a 24-byte dictEntry, an 8-byte bucket and an
+//!   sds header per member.
+//! - Positions. SPOP and SRANDMEMBER pick uniformly by position, and SSCAN walks
+//!   positions from the top down: a removal moves the last member into the
+//!   hole (a position already visited) and members are added at the end, so a
+//!   member present for the whole scan is returned at least once, as in
+//!   `cmd/keys.rs` SCAN.
+//!
+//! The index stores positions as `u32`: a table holds at most `u32::MAX`
+//! members (an insert past that is refused), far beyond what fits in memory
+//! at these sizes anyway.
+
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
+
+#[derive(Clone, Default)]
+pub struct Table {
+    /// Members in position order.
+    entries: Vec<Box<[u8]>>,
+    /// Positions into `entries`, hashed by the member they point to.
+    index: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set()
+            .entries(self.entries.iter().map(|m| String::from_utf8_lossy(m)))
+            .finish()
+    }
+}
+
+impl PartialEq for Table {
+    /// Same members, whatever their positions.
+    fn eq(&self, other: &Table) -> bool {
+        self.len() == other.len() && self.entries.iter().all(|m| other.contains(m))
+    }
+}
+
+impl Table {
+    pub fn with_capacity(n: usize) -> Table {
+        Table {
+            entries: Vec::with_capacity(n),
+            index: HashTable::with_capacity(n),
+            hasher: Default::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn hash(&self, m: &[u8]) -> u64 {
+        self.hasher.hash_one(m)
+    }
+
+    /// The position of `m`, if it is a member.
+    pub fn position(&self, m: &[u8]) -> Option<usize> {
+        let entries = &self.entries;
+        self.index
+            .find(self.hash(m), |&i| is_at(entries, i, m))
+            .map(|&i| i as usize)
+    }
+
+    pub fn contains(&self, m: &[u8]) -> bool {
+        self.position(m).is_some()
+    }
+
+    /// Adds `m`; true when it is new.
+    pub fn insert(&mut self, m: &[u8]) -> bool {
+        let h = self.hash(m);
+        let Ok(pos) = u32::try_from(self.entries.len()) else {
+            return false;
+        };
+        let Table {
+            entries,
+            index,
+            hasher,
+        } = self;
+        if index.find(h, |&i| is_at(entries, i, m)).is_some() {
+            return false;
+        }
+        index.insert_unique(h, pos, |&i| rehash(hasher, entries, i));
+        entries.push(m.into());
+        true
+    }
+
+    /// Removes `m`; true when it was there.
+    pub fn remove(&mut self, m: &[u8]) -> bool {
+        match self.position(m) {
+            Some(i) => self.remove_at(i).is_some(),
+            None => false,
+        }
+    }
+
+    /// Removes the member at position `i`, moving the last member into its
+    /// place.
+    pub fn remove_at(&mut self, i: usize) -> Option<Box<[u8]>> {
+        let h = self.hash(self.entries.get(i)?);
+        let Table { entries, index, .. } = self;
+        if let Ok(e) = index.find_entry(h, |&j| j as usize == i) {
+            e.remove();
+        }
+        let m = entries.swap_remove(i);
+        if i < entries.len() {
+            // The former last member now lives at `i`.
+            let last = entries.len();
+            let h = self.hash(&self.entries[i]);
+            if let Some(slot) = self.index.find_mut(h, |&j| j as usize == last) {
+                *slot = i as u32;
+            }
+        }
+        self.maybe_shrink();
+        Some(m)
+    }
+
+    /// Gives memory back after mass removals (Redis shrinks its dict when it is
+    /// under 10% full): both vectors shrink once they are under a quarter used.
+    fn maybe_shrink(&mut self) {
+        let len = self.entries.len();
+        if self.entries.capacity() > 16 && len * 4 < self.entries.capacity() {
+            self.entries.shrink_to(len * 2);
+        }
+        if self.index.capacity() > 16 && len * 4 < self.index.capacity() {
+            let Table {
+                entries,
+                index,
+                hasher,
+            } = self;
+            index.shrink_to(len * 2, |&i| rehash(hasher, entries, i));
+        }
+    }
+
+    /// The member at position `i`.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        self.entries.get(i).map(|m| &m[..])
+    }
+
+    /// The members in position order, as stored.
+    pub(super) fn entries(&self) -> &[Box<[u8]>] {
+        &self.entries
+    }
+
+    /// The members in position order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.entries.iter().map(|m| &m[..])
+    }
+
+    /// Approximate bytes held: the vectors' allocations and each member's
+    /// allocation rounded to the allocator's small size classes.
+    pub fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Box<[u8]>>()
+            + self.index.allocation_size()
+            + self
+                .entries
+                .iter()
+                .map(|m| alloc_size(m.len()))
+                .sum::<usize>()
+    }
+}
+
+/// Whether position `i` holds `m`. (Every position in the index is valid; the
+/// checked access only keeps a broken invariant from turning into a panic.)
+fn is_at(entries: &[Box<[u8]>], i: u32, m: &[u8]) -> bool {
+    entries.get(i as usize).is_some_and(|e| e[..] == *m)
+}
+
+/// The hash of the member at position `i`, for the index's resizes.
+fn rehash(hasher: &foldhash::fast::RandomState, entries: &[Box<[u8]>], i: u32) -> u64 {
+    entries
+        .get(i as usize)
+        .map_or(0, |e| hasher.hash_one(&e[..]))
+}
+
+/// The size jemalloc gives a request of `n` bytes (small classes: multiples of
+/// 16 up to 128, then four classes per doubling).
+fn alloc_size(n: usize) -> usize {
+    match n {
+        0 => 0,
+        1..=8 => 8,
+        9..=128 => n.div_ceil(16) * 16,
+        _ => {
+            let step = (n.next_power_of_two() / 8).max(16);
+            n.div_ceil(step) * step
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(t: &Table) {
+        assert_eq!(t.index.len(), t.entries.len());
+        for (i, m) in t.entries.iter().enumerate() {
+            assert_eq!(t.position(m), Some(i), "{:?}", String::from_utf8_lossy(m));
+        }
+    }
+
+    #[test]
+    fn insert_remove_keep_positions_consistent() {
+        let mut t = Table::default();
+        for i in 0..1000 {
+            assert!(t.insert(format!("m{i}").as_bytes()));
+        }
+        assert!(!t.insert(b"m7"));
+        check(&t);
+        for i in (0..1000).step_by(3) {
+            assert!(t.remove(format!("m{i}").as_bytes()));
+        }
+        assert!(!t.remove(b"m0"));
+        check(&t);
+        assert_eq!(t.len(), 666);
+        while !t.is_empty() {
+            let last = t.len() - 1;
+            t.remove_at(last / 2).unwrap();
+            check(&t);
+        }
+        assert!(t.remove_at(0).is_none());
+        assert!(t.entries.capacity() <= 16);
+    }
+
+    #[test]
+    fn binary_members_and_equality() {
+        let mut a = Table::default();
+        let mut b = Table::default();
+        for m in [&b""[..], b"\0", b"a\r\nb", &[0xff, 0xfe]] {
+            a.insert(m);
+        }
+        for m in [&[0xff, 0xfe][..], b"a\r\nb", b"\0", b""] {
+            b.insert(m);
+        }
+        assert_eq!(a, b);
+        assert!(a.contains(b""));
+        b.remove(b"");
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn size_classes() {
+        assert_eq!(alloc_size(1), 8);
+        assert_eq!(alloc_size(12), 16);
+        assert_eq!(alloc_size(17), 32);
+        assert_eq!(alloc_size(129), 160);
+        assert_eq!(alloc_size(1000), 1024);
+    }
+}
