@@ -4,11 +4,12 @@
 //! (except where a command builds a new set, which the commands do explicitly).
 //!
 //! Representation: [`IntSet`] (sorted packed integers at 16, 32 or 64 bits, as
-//! Redis's intset) and [`Table`] (members in a dense vector with a hash index of
-//! positions; see its module for why). "Integer" means what Redis's `string2ll`
+//! Redis's intset) and [`Table`] (16-byte members, short ones inline, in a dense
+//! vector with a hash index of positions; see its module for why). "Integer" means what Redis's `string2ll`
 //! accepts ([`crate::util::parse_i64`]): `-0`, `+1` or `01` are strings.
 
 mod intset;
+mod member;
 mod table;
 
 pub use intset::IntSet;
@@ -215,7 +216,7 @@ impl Set {
 /// Iterator over a set's members as [`Elem`]s.
 pub enum Iter<'a> {
     Int(intset::Iter<'a>),
-    Str(std::slice::Iter<'a, Box<[u8]>>),
+    Str(std::slice::Iter<'a, member::Member>),
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -224,7 +225,7 @@ impl<'a> Iterator for Iter<'a> {
     fn next(&mut self) -> Option<Elem<'a>> {
         match self {
             Iter::Int(it) => it.next().map(Elem::Int),
-            Iter::Str(it) => it.next().map(|m| Elem::Str(&m[..])),
+            Iter::Str(it) => it.next().map(|m| Elem::Str(m.as_bytes())),
         }
     }
 
