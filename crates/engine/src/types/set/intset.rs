@@ -75,8 +75,10 @@ impl IntSet {
     }
 
     /// The member at sorted position `i`.
+    // (The conversion is the identity for the 64-bit variant.)
+    #[allow(clippy::useless_conversion)]
     pub fn get(&self, i: usize) -> Option<i64> {
-        each!(self, v => v.get(i).map(|&x| x as i64))
+        each!(self, v => v.get(i).map(|&x| i64::from(x)))
     }
 
     pub fn contains(&self, x: i64) -> bool {
@@ -131,10 +133,11 @@ impl IntSet {
     }
 
     /// Removes and returns the member at sorted position `i`.
+    #[allow(clippy::useless_conversion)]
     pub fn remove_at(&mut self, i: usize) -> Option<i64> {
         each!(self, v => {
             if i < v.len() {
-                let x = v.remove(i) as i64;
+                let x = i64::from(v.remove(i));
                 v.shrink_to_fit();
                 Some(x)
             } else {
