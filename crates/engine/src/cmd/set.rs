@@ -732,7 +732,9 @@ fn sdiffstore(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 /// SSCAN key cursor [MATCH pattern] [COUNT count]. An intset is returned whole
 /// with cursor 0, as Redis does. A table is walked by position from the top
 /// down (see `types/set/table.rs`): the cursor is the number of positions still
-/// to visit, so every member present for the whole scan is returned.
+/// to visit, so every member present for the whole scan is returned. (A command
+/// that replaces the whole set, a *STORE or an SPOP that rebuilds it, starts a
+/// new table, as it starts a new dict in Redis; no guarantee spans that.)
 fn sscan(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let Some(cursor) = parse_cursor(&argv[2]) else {
         return err("ERR invalid cursor");

@@ -129,7 +129,12 @@ impl Table {
             index,
             hasher,
         } = self;
-        *index = HashTable::with_capacity(entries.len());
+        if index.capacity() >= entries.len() {
+            // Presized by `with_capacity`: keep it.
+            index.clear();
+        } else {
+            *index = HashTable::with_capacity(entries.len());
+        }
         for (i, m) in entries.iter().enumerate() {
             index.insert_unique(hasher.hash_one(m.as_bytes()), i as u32, |&j| {
                 rehash(hasher, entries, j)
