@@ -3,7 +3,7 @@
 //!
 //! Why this shape rather than a hash set of `Bytes`:
 //! - Memory. A member costs 16 bytes in the vector ([`Member`]: inline up to
-//!   15 bytes, else a pointer to its own allocation) and 5 bytes per index
+//!   15 bytes, else a thin pointer to one exact allocation) and 5 bytes per index
 //!   bucket (a `u32` position and a control byte); no stored hash, no 32-byte
 //!   `Bytes` handle, no per-entry node, and no index at all for the smallest
 //!   tables. Redis pays a 24-byte dictEntry, an 8-byte bucket and an sds string
