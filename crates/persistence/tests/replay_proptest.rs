@@ -73,6 +73,16 @@ fn zmember() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A set member: small integers (intset), non-canonical integers and short
+/// strings (hashtable).
+fn set_member() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => (0..12i64).prop_map(|n| n.to_string()),
+        1 => Just("-0".to_string()),
+        2 => "[a-d]",
+    ]
+}
+
 fn op() -> impl Strategy<Value = Op> {
     let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     prop_oneof![
@@ -132,6 +142,17 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (key(), hfield(), prop_oneof![Just("0.1"), Just("1.5"), Just("-3.25"), Just("1e3"), Just("0x10"), Just("1e70")]).prop_map(move |(k, f, n)| Op::Cmd(v(&["HINCRBYFLOAT", &k, &f, n]))),
         1 => key().prop_map(move |k| Op::Cmd(v(&["HRANDFIELD", &k, "-3", "WITHVALUES"]))),
         // ---- end hash
+        // ---- sets (t-set): small member space so commands meet, integers and
+        // strings so intsets convert, pops that empty sets, stores over any key.
+        3 => (key(), proptest::collection::vec(set_member(), 1..6)).prop_map(move |(k, ms)| Op::Cmd([v(&["SADD", &k]), ms].concat())),
+        2 => (key(), proptest::collection::vec(set_member(), 1..4)).prop_map(move |(k, ms)| Op::Cmd([v(&["SREM", &k]), ms].concat())),
+        2 => key().prop_map(move |k| Op::Cmd(v(&["SPOP", &k]))),
+        2 => (key(), 0..8u8).prop_map(move |(k, n)| Op::Cmd(v(&["SPOP", &k, &n.to_string()]))),
+        1 => (key(), key(), set_member()).prop_map(move |(a, b, m)| Op::Cmd(v(&["SMOVE", &a, &b, &m]))),
+        1 => (prop_oneof![Just("SINTERSTORE"), Just("SUNIONSTORE"), Just("SDIFFSTORE")], key(), proptest::collection::vec(key(), 1..4))
+            .prop_map(move |(c, d, ks)| Op::Cmd([v(&[c, &d]), ks].concat())),
+        1 => (key(), -3..4i64).prop_map(move |(k, n)| Op::Cmd(v(&["SRANDMEMBER", &k, &n.to_string()]))),
+        // ---- end of sets
         1 => Just(Op::Cmd(v(&["FLUSHDB"]))),
         1 => Just(Op::Cmd(v(&["FLUSHALL"]))),
         // ---- sorted sets (zset helper): small key space shared with the
