@@ -1,5 +1,5 @@
-//! LZF compression as Redis uses it for RDB strings (lzf_c.c / lzf_d.c with
-//! Redis's settings: `HLOG 16`, `VERY_FAST 1`).
+//! LZF compression as Redis uses it for RDB strings (liblzf 3.6's lzf_c.c /
+//! lzf_d.c with Redis's settings: `HLOG 16`, `VERY_FAST 1`).
 //!
 //! The compressor reproduces Redis's output byte for byte (its hash table starts
 //! empty, which is what Redis's uninitialised table amounts to in practice), so
@@ -53,7 +53,6 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
         htab[slot] = ip as u32;
         let matched = r < ip
             && ip - r - 1 < MAX_OFF
-            && ip + 4 < in_len
             && r > 0
             && input[r] == input[ip]
             && input[r + 1] == input[ip + 1]
@@ -62,12 +61,14 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
             let off = ip - r - 1;
             let mut len = 2usize;
             let maxlen = (in_len - ip - len).min(MAX_REF);
+            // The exact test of "room for the reference": with an empty run
+            // its header byte is taken back.
+            if op + 3 + 1 >= out_len && op - usize::from(lit == 0) + 3 + 1 >= out_len {
+                return None;
+            }
             out[op - lit - 1] = (lit as u8).wrapping_sub(1); // stop run
             if lit == 0 {
                 op -= 1; // undo run if length is zero
-            }
-            if op + 3 + 1 >= out_len {
-                return None;
             }
             'scan: {
                 if maxlen > 16 {
@@ -232,3 +233,4 @@ mod tests {
         assert!(compress(&noise, 96).is_none());
     }
 }
+

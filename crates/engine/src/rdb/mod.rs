@@ -145,13 +145,14 @@ pub fn verify_payload(p: &[u8]) -> bool {
     crc.to_le_bytes()[..] == footer[2..]
 }
 
-/// The value a DUMP payload holds (RESTORE). Bytes after the object and before
-/// the footer are ignored, as Redis does.
+/// The value a DUMP payload holds (RESTORE). As in Redis, the object is read
+/// from the whole payload, footer included (a string declared longer than its
+/// bytes may take the footer's), and whatever follows the object is ignored.
 pub fn load_payload(p: &[u8], t: &Thresholds) -> std::result::Result<Value, PayloadError> {
     if !verify_payload(p) {
         return Err(PayloadError::VersionOrChecksum);
     }
-    let mut r = Reader::new(&p[..p.len() - 10]);
+    let mut r = Reader::new(p);
     let kind = r.byte().map_err(PayloadError::BadData)?;
     load_object(&mut r, kind, t).map_err(PayloadError::BadData)
 }

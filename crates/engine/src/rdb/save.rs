@@ -4,7 +4,7 @@
 //! listpack hash or sorted set as a listpack blob, larger ones as plain element
 //! sequences (sorted sets with binary scores, from the highest member down, as
 //! Redis walks its skiplist from the tail). Lists are cut into quicklist nodes
-//! the way Redis 7.0's `quicklistPushTail` cuts a list built by RPUSH (the
+//! the way Redis 7.0.15's `quicklistPushTail` cuts a list built by RPUSH (the
 //! `list-max-listpack-size` rule, and elements of 1 GiB or more in plain
 //! nodes). Every string, including each blob, goes through `rdbSaveRawString`:
 //! integer encoding for short canonical integers, LZF above 20 bytes when it
@@ -134,11 +134,14 @@ pub fn save_object(out: &mut Vec<u8>, v: &Value, t: &Thresholds) {
 }
 
 /// A listpack score as Redis 7.0.15's `zzlInsertAt` stores it: an integral
-/// score within +-2^52 as an integer (-0 included, which becomes 0), anything
-/// else as its `%.17g` text (which `lpAppend` still stores as an integer when
-/// it reads as one).
+/// score within +-2^52 as an integer, anything else as its `%.17g` text (which
+/// `lpAppend` still stores as an integer when it reads as one). A Redis
+/// listpack never holds -0 (it stores 0); should keel's value hold one, it is
+/// written as the text "-0" so the payload keeps the value exactly.
 fn push_score(lp: &mut listpack::Builder, score: f64) {
-    if score.fract() == 0.0 && score > -4503599627370495.0 && score < 4503599627370496.0 {
+    if score == 0.0 && score.is_sign_negative() {
+        lp.push(b"-0");
+    } else if score.fract() == 0.0 && score > -4503599627370495.0 && score < 4503599627370496.0 {
         lp.push_int(score as i64);
     } else {
         lp.push(keel_protocol::format_double(score).as_bytes());
@@ -149,6 +152,8 @@ fn push_score(lp: &mut listpack::Builder, score: f64) {
 const PACKED_THRESHOLD: usize = 1 << 30;
 /// Redis 7.0's node size limit when the fill is a count (`SIZE_SAFETY_LIMIT`).
 const SIZE_SAFETY_LIMIT: usize = 8192;
+/// The per-entry overhead `_quicklistNodeAllowInsert` assumes.
+const SIZE_ESTIMATE_OVERHEAD: usize = 8;
 /// Node byte limits for fill -1 .. -5.
 const OPTIMIZATION_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 
@@ -157,31 +162,21 @@ enum Node<'a> {
     Plain(&'a [u8]),
 }
 
-/// Redis 7.0's `_quicklistNodeAllowInsert`: may an element of `sz` bytes join
-/// a node of `bytes` bytes and `count` elements under `fill`?
+/// Redis 7.0.15's `_quicklistNodeAllowInsert` (`quicklistNodeExceedsLimit`):
+/// may an element of `sz` bytes join a node of `bytes` bytes and `count`
+/// elements under `fill`? The new size is estimated as the node's size plus the
+/// element plus 8 bytes of entry overhead.
 fn allow_insert(bytes: usize, count: usize, fill: i64, sz: usize) -> bool {
     if sz >= PACKED_THRESHOLD {
         return false;
     }
-    let mut overhead = if sz < 254 { 1 } else { 5 };
-    overhead += if sz < 64 {
-        1
-    } else if sz < 16384 {
-        2
-    } else {
-        5
-    };
-    let new_sz = bytes + sz + overhead;
+    let new_sz = bytes + sz + SIZE_ESTIMATE_OVERHEAD;
     if fill < 0 {
-        let level = (-fill - 1) as usize;
-        if level < OPTIMIZATION_LEVEL.len() && new_sz <= OPTIMIZATION_LEVEL[level] {
-            return true;
-        }
+        let level = ((-fill - 1) as usize).min(OPTIMIZATION_LEVEL.len() - 1);
+        return new_sz <= OPTIMIZATION_LEVEL[level];
     }
-    if new_sz > SIZE_SAFETY_LIMIT {
-        return false;
-    }
-    (count as i64) < fill
+    let max_count = if fill == 0 { 1 } else { fill as usize };
+    new_sz <= SIZE_SAFETY_LIMIT && count < max_count
 }
 
 fn save_list(out: &mut Vec<u8>, l: &List, fill: i64) {

@@ -167,8 +167,7 @@ fn payload_errors() {
     // Bad data with a good checksum.
     for obj in [
         &b""[..],
-        b"\x00",
-        b"\x00\x09abc",
+        b"\x00\x19abc",
         b"\x08\x00",
         b"\x06\x00",
         b"\x0f\x00",
@@ -179,7 +178,7 @@ fn payload_errors() {
         b"\x03\x01\x01a\xfd",
         b"\x05\x01\x01a\x00\x00\x00\x00\x00\x00\xf8\x7f",
         b"\x00\xc4",
-        b"\x00\xc3\x01\x40\x00",
+        b"\x00\xc3\x01\x05\x00",
         b"\x00\xc3\x02\x0a\x01ab",
         b"\x12\x01\x03\x01a",
         b"\x12\x01\x02\x07\x07\x00\x00\x00\x00\x00\xff",
@@ -192,6 +191,12 @@ fn payload_errors() {
             "{obj:?}"
         );
     }
+    // A string running into the footer is read from it, as in Redis.
+    let p = wrap(b"\x00\x09abc", 10);
+    assert_eq!(
+        load_payload(&p, &t()).unwrap().as_str().unwrap()[..],
+        p[2..11]
+    );
     // Trailing bytes after the object are ignored, as in Redis.
     let mut obj = good[..7].to_vec();
     obj.extend_from_slice(b"junk");
