@@ -55,15 +55,26 @@ fn val() -> impl Strategy<Value = String> {
 /// string "hello", and a payload with a bad checksum.
 fn payload() -> impl Strategy<Value = Vec<u8>> {
     let hex = |s: &str| -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     };
     prop_oneof![
-        Just(hex("1201020f0f00000004000301010102010a01ff0a00add0efc8419b1a49")),
-        Just(hex("1201021414000000050005010001020104018378207904ff0a00d76db8749b79294d")),
-        Just(hex("12010210100000000300816202816102816302ff0a00aea3a52d485ccfb5")),
+        Just(hex(
+            "1201020f0f00000004000301010102010a01ff0a00add0efc8419b1a49"
+        )),
+        Just(hex(
+            "1201021414000000050005010001020104018378207904ff0a00d76db8749b79294d"
+        )),
+        Just(hex(
+            "12010210100000000300816202816102816302ff0a00aea3a52d485ccfb5"
+        )),
         Just(hex("0b0e02000000030000000100020003000a00a5025ce26d6e4d1b")),
         Just(hex("02030162016101630a0099cc80dd5982d255")),
-        Just(hex("1116160000000600816302010181610202018162020301ff0a0046a42810bd4b33cd")),
+        Just(hex(
+            "1116160000000600816302010181610202018162020301ff0a0046a42810bd4b33cd"
+        )),
         Just(hex("100c0c00000002008166020901ff0a00aac1a99c46aa9d5e")),
         Just(hex("000568656c6c6f0a006372df766534200a")),
         Just(hex("000568656c6c6f0a006372df766534200b")),
@@ -114,14 +125,24 @@ fn sort_options() -> impl Strategy<Value = Vec<String>> {
 fn rewrite_can_write_collections() -> bool {
     static OK: OnceLock<bool> = OnceLock::new();
     *OK.get_or_init(|| {
-        let ok = [&["RPUSH", "k", "v"][..], &["SADD", "k", "v"], &["HSET", "k", "f", "v"], &["ZADD", "k", "1", "m"]]
-            .iter()
-            .all(|argv| {
-                let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
-                matches!(keel_engine::resolve(&argv), keel_engine::Lookup::Found(_))
-            });
+        let ok = [
+            &["RPUSH", "k", "v"][..],
+            &["SADD", "k", "v"],
+            &["HSET", "k", "f", "v"],
+            &["ZADD", "k", "1", "m"],
+        ]
+        .iter()
+        .all(|argv| {
+            let argv: Vec<Bytes> = argv
+                .iter()
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect();
+            matches!(keel_engine::resolve(&argv), keel_engine::Lookup::Found(_))
+        });
         if !ok {
-            eprintln!("!!! RPUSH/SADD/HSET/ZADD are not implemented on this branch: rewrites are skipped");
+            eprintln!(
+                "!!! RPUSH/SADD/HSET/ZADD are not implemented on this branch: rewrites are skipped"
+            );
         }
         ok
     })

@@ -134,7 +134,10 @@ fn errors_and_arity() {
     let wrongtype = "WRONGTYPE Operation against a key holding the wrong kind of value";
     let scores = "ERR One or more scores can't be converted into double";
     for (line, want) in [
-        ("SORT l LIMIT x 2", "ERR value is not an integer or out of range"),
+        (
+            "SORT l LIMIT x 2",
+            "ERR value is not an integer or out of range",
+        ),
         ("SORT l LIMIT 1", "ERR syntax error"),
         ("SORT l foo", "ERR syntax error"),
         ("SORT l GET", "ERR syntax error"),
@@ -174,7 +177,8 @@ fn sorting_a_sorted_set_converts_it_to_skiplist() {
     let Some((_redis, _keel, mut p)) = setup() else {
         return;
     };
-    p.redis.req(&[b"ZADD", b"z", b"1", b"c", b"2", b"a", b"3", b"b"]);
+    p.redis
+        .req(&[b"ZADD", b"z", b"1", b"c", b"2", b"a", b"3", b"b"]);
     copy(&mut p, b"z");
     p.same("OBJECT ENCODING z");
     p.same("SORT_RO z BY nosort");
@@ -223,7 +227,12 @@ fn differential_against_redis() {
             line.push_str(&e);
             elems.push(e);
         }
-        p.redis.req(&common::diff::args(&line).iter().map(|a| &a[..]).collect::<Vec<_>>());
+        p.redis.req(
+            &common::diff::args(&line)
+                .iter()
+                .map(|a| &a[..])
+                .collect::<Vec<_>>(),
+        );
         copy(&mut p, key.as_bytes());
     }
     let mut line = "SADD si".to_string();
@@ -232,7 +241,12 @@ fn differential_against_redis() {
         line.push_str(&format!(" {e}"));
         elems.push(e);
     }
-    p.redis.req(&common::diff::args(&line).iter().map(|a| &a[..]).collect::<Vec<_>>());
+    p.redis.req(
+        &common::diff::args(&line)
+            .iter()
+            .map(|a| &a[..])
+            .collect::<Vec<_>>(),
+    );
     copy(&mut p, b"si");
     let mut line = "SADD ss".to_string();
     for k in 0..25 {
@@ -244,7 +258,12 @@ fn differential_against_redis() {
         line.push_str(&format!(" {e}"));
         elems.push(e);
     }
-    p.redis.req(&common::diff::args(&line).iter().map(|a| &a[..]).collect::<Vec<_>>());
+    p.redis.req(
+        &common::diff::args(&line)
+            .iter()
+            .map(|a| &a[..])
+            .collect::<Vec<_>>(),
+    );
     copy(&mut p, b"ss");
     let mut line = "ZADD zz".to_string();
     for k in 0..30 {
@@ -256,7 +275,12 @@ fn differential_against_redis() {
         line.push_str(&format!(" {} {e}", rng.gen_range(-5..5)));
         elems.push(e);
     }
-    p.redis.req(&common::diff::args(&line).iter().map(|a| &a[..]).collect::<Vec<_>>());
+    p.redis.req(
+        &common::diff::args(&line)
+            .iter()
+            .map(|a| &a[..])
+            .collect::<Vec<_>>(),
+    );
     copy(&mut p, b"zz");
     p.same("SET str x");
     // Weights: numeric (`n_`, some missing), distinct text (`t_`, for ALPHA),
@@ -269,12 +293,23 @@ fn differential_against_redis() {
         }
         p.same(&format!("SET t_{e} t{:04}", (k * 7919) % 10000));
         p.redis.req(
-            &common::diff::args(&format!("HSET h_{e} n {} t u{:04}", k % 5, (k * 31) % 10000))
-                .iter()
-                .map(|a| &a[..])
-                .collect::<Vec<_>>(),
+            &common::diff::args(&format!(
+                "HSET h_{e} n {} t u{:04}",
+                k % 5,
+                (k * 31) % 10000
+            ))
+            .iter()
+            .map(|a| &a[..])
+            .collect::<Vec<_>>(),
         );
-        copy(&mut p, format!("h_{e}").replace("\\0", "\0").replace("\\r", "\r").replace("\\n", "\n").as_bytes());
+        copy(
+            &mut p,
+            format!("h_{e}")
+                .replace("\\0", "\0")
+                .replace("\\r", "\r")
+                .replace("\\n", "\n")
+                .as_bytes(),
+        );
         if k % 9 == 0 {
             p.same(&format!("SET bad_{e} x{k}"));
         }
@@ -345,6 +380,9 @@ fn differential_against_redis() {
     }
     eprintln!("{errors} errors, {nonempty} non-empty replies of 600");
     // The stream must exercise real sorting, not only errors.
-    assert!(errors < 300 && nonempty > 200, "{errors} errors, {nonempty} non-empty");
+    assert!(
+        errors < 300 && nonempty > 200,
+        "{errors} errors, {nonempty} non-empty"
+    );
     p.same_dataset();
 }

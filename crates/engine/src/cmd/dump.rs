@@ -149,7 +149,10 @@ mod tests {
         let mut s = Session::default();
         run(&e, &mut s, "SET src hello");
         let payload = bulk(&run(&e, &mut s, "DUMP src").0);
-        assert_eq!(&payload[..], b"\x00\x05hello\x0a\x00\x63\x72\xdf\x76\x65\x34\x20\x0a");
+        assert_eq!(
+            &payload[..],
+            b"\x00\x05hello\x0a\x00\x63\x72\xdf\x76\x65\x34\x20\x0a"
+        );
         assert_eq!(run(&e, &mut s, "DUMP nokey").0, Frame::Null);
 
         let now = e.now_ms();
@@ -192,20 +195,41 @@ mod tests {
         let mut s = Session::default();
         run(&e, &mut s, "SET k v");
         let cases: &[(&str, &str)] = &[
-            ("RESTORE x 0 abc", "ERR DUMP payload version or checksum are wrong"),
+            (
+                "RESTORE x 0 abc",
+                "ERR DUMP payload version or checksum are wrong",
+            ),
             ("RESTORE x -1 abc", "ERR Invalid TTL value, must be >= 0"),
             ("RESTORE k 0 abc", "BUSYKEY Target key name already exists."),
-            ("RESTORE k abc abc", "BUSYKEY Target key name already exists."),
+            (
+                "RESTORE k abc abc",
+                "BUSYKEY Target key name already exists.",
+            ),
             ("RESTORE x 0 abc foo", "ERR syntax error"),
             ("RESTORE k 0 abc foo", "ERR syntax error"),
-            ("RESTORE x abc abc", "ERR value is not an integer or out of range"),
-            ("RESTORE x 0 abc idletime -1", "ERR Invalid IDLETIME value, must be >= 0"),
-            ("RESTORE x 0 abc idletime x", "ERR value is not an integer or out of range"),
-            ("RESTORE x 0 abc freq 256", "ERR Invalid FREQ value, must be >= 0 and <= 255"),
+            (
+                "RESTORE x abc abc",
+                "ERR value is not an integer or out of range",
+            ),
+            (
+                "RESTORE x 0 abc idletime -1",
+                "ERR Invalid IDLETIME value, must be >= 0",
+            ),
+            (
+                "RESTORE x 0 abc idletime x",
+                "ERR value is not an integer or out of range",
+            ),
+            (
+                "RESTORE x 0 abc freq 256",
+                "ERR Invalid FREQ value, must be >= 0 and <= 255",
+            ),
             ("RESTORE x 0 abc idletime 1 freq 2", "ERR syntax error"),
             ("RESTORE x 0 abc freq 1 idletime 2", "ERR syntax error"),
             ("RESTORE x 0 abc idletime", "ERR syntax error"),
-            ("RESTORE k 0 abc replace", "ERR DUMP payload version or checksum are wrong"),
+            (
+                "RESTORE k 0 abc replace",
+                "ERR DUMP payload version or checksum are wrong",
+            ),
         ];
         for (line, want) in cases {
             assert_eq!(run(&e, &mut s, line).0, Frame::error(*want), "{line}");
@@ -221,19 +245,54 @@ mod tests {
     }
 
     #[test]
+    fn notifications_as_redis() {
+        // Redis 7.0.15 with notify-keyspace-events KEAnm.
+        let (e, _, rec) = crate::engine::testing::notes_engine();
+        let mut s = Session::default();
+        run(&e, &mut s, "SET src v");
+        let p = bulk(&run(&e, &mut s, "DUMP src").0);
+        e.run_argv(&s, &argv(&[b"RESTORE", b"a", b"0", &p]));
+        e.run_argv(&s, &argv(&[b"RESTORE", b"a", b"0", &p, b"REPLACE"]));
+        assert_eq!(
+            rec.take(),
+            [
+                "0 new src",
+                "0 set src",
+                "0 new a",
+                "0 restore a",
+                "0 new a",
+                "0 restore a"
+            ]
+        );
+    }
+
+    #[test]
     fn idletime_sets_the_access_clock() {
         let (e, _) = engine();
         let mut s = Session::default();
         run(&e, &mut s, "SET src v");
         let p = bulk(&run(&e, &mut s, "DUMP src").0);
-        e.run_argv(&s, &argv(&[b"RESTORE", b"a", b"0", &p, b"IDLETIME", b"100"]));
+        e.run_argv(
+            &s,
+            &argv(&[b"RESTORE", b"a", b"0", &p, b"IDLETIME", b"100"]),
+        );
         assert_eq!(run(&e, &mut s, "OBJECT IDLETIME a").0, Frame::Integer(100));
         e.run_argv(
             &s,
-            &argv(&[b"RESTORE", b"b", b"0", &p, b"IDLETIME", b"9223372036854775807"]),
+            &argv(&[
+                b"RESTORE",
+                b"b",
+                b"0",
+                &p,
+                b"IDLETIME",
+                b"9223372036854775807",
+            ]),
         );
         // Redis 7.0.15 answers 16777214: the scaled idle time wraps to -1.
-        assert_eq!(run(&e, &mut s, "OBJECT IDLETIME b").0, Frame::Integer(16777214));
+        assert_eq!(
+            run(&e, &mut s, "OBJECT IDLETIME b").0,
+            Frame::Integer(16777214)
+        );
         let (f, _) = e.run_argv(&s, &argv(&[b"RESTORE", b"c", b"0", &p, b"FREQ", b"5"]));
         assert_eq!(f, Frame::ok());
     }

@@ -43,10 +43,8 @@ use bytes::Bytes;
 use keel_protocol::Frame;
 use std::cmp::Ordering;
 
-pub static COMMANDS: &[EngineEntry] = &[
-    ("sort", Scope::All, sort),
-    ("sort_ro", Scope::All, sort_ro),
-];
+pub static COMMANDS: &[EngineEntry] =
+    &[("sort", Scope::All, sort), ("sort_ro", Scope::All, sort_ro)];
 
 const ERR_SCORES: &str = "ERR One or more scores can't be converted into double";
 
@@ -153,7 +151,11 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Frame {
     let len = elems.len() as i64;
     let mut start = limit_start.clamp(0, len);
     let count = limit_count.clamp(-1, len);
-    let mut end = if count < 0 { len - 1 } else { start + count - 1 };
+    let mut end = if count < 0 {
+        len - 1
+    } else {
+        start + count - 1
+    };
     if start >= len {
         start = len - 1;
         end = len - 2;
@@ -423,20 +425,32 @@ mod tests {
             ("SORT l ALPHA DESC", &["3", "2", "10", "1"]),
             ("SORT nokey", &[]),
             ("SORT_RO l DESC", &["10", "3", "2", "1"]),
-            ("SORT l GET # GET w_*", &["1", "(nil)", "2", "(nil)", "3", "(nil)", "10", "(nil)"]),
-            ("SORT l BY nosort GET nostar", &["(nil)", "(nil)", "(nil)", "(nil)"]),
+            (
+                "SORT l GET # GET w_*",
+                &["1", "(nil)", "2", "(nil)", "3", "(nil)", "10", "(nil)"],
+            ),
+            (
+                "SORT l BY nosort GET nostar",
+                &["(nil)", "(nil)", "(nil)", "(nil)"],
+            ),
         ];
         for (line, want) in cases {
             assert_eq!(strs(&run(&e, &mut s, line).0), *want, "{line}");
         }
         run(&e, &mut s, "SET w_3 x");
-        assert_eq!(strs(&run(&e, &mut s, "SORT l BY w_* ALPHA").0), ["1", "2", "10", "3"]);
+        assert_eq!(
+            strs(&run(&e, &mut s, "SORT l BY w_* ALPHA").0),
+            ["1", "2", "10", "3"]
+        );
         assert_eq!(run(&e, &mut s, "SORT l BY w_*").0, Frame::error(ERR_SCORES));
         let t = Thresholds::default();
         let mut h = Hash::new();
         h.insert(Bytes::from_static(b"f"), Bytes::from_static(b"9"), &t);
         put(&e, "h_1", Value::Hash(Box::new(h)));
-        assert_eq!(strs(&run(&e, &mut s, "SORT l BY h_*->f").0), ["10", "2", "3", "1"]);
+        assert_eq!(
+            strs(&run(&e, &mut s, "SORT l BY h_*->f").0),
+            ["10", "2", "3", "1"]
+        );
         assert_eq!(
             strs(&run(&e, &mut s, "SORT l GET h_*->f GET h_*->").0),
             ["9", "(nil)", "(nil)", "(nil)", "(nil)", "(nil)", "(nil)", "(nil)"]
@@ -488,6 +502,34 @@ mod tests {
     }
 
     #[test]
+    fn notifications_as_redis() {
+        // Redis 7.0.15 with notify-keyspace-events KEAnm.
+        let (e, _, rec) = crate::engine::testing::notes_engine();
+        let mut s = Session::default();
+        put(&e, "l", list(&["2", "1"]));
+        for line in [
+            "SORT l STORE d",
+            "SORT l STORE d",
+            "SORT nokey STORE d",
+            "SORT l BY nokey_*",
+        ] {
+            run(&e, &mut s, line);
+        }
+        assert_eq!(
+            rec.take(),
+            [
+                "0 new d",
+                "0 sortstore d",
+                "0 sortstore d",
+                "0 keymiss nokey",
+                "0 del d",
+                "0 keymiss nokey_2",
+                "0 keymiss nokey_1"
+            ]
+        );
+    }
+
+    #[test]
     fn store_effects() {
         let (e, _) = engine();
         let mut s = Session::default();
@@ -525,7 +567,10 @@ mod tests {
             set.insert(Bytes::copy_from_slice(m.as_bytes()), &t);
         }
         put(&e, "s", Value::Set(Box::new(set)));
-        assert_eq!(run(&e, &mut s, "SORT s BY nosort STORE d2").0, Frame::Integer(3));
+        assert_eq!(
+            run(&e, &mut s, "SORT s BY nosort STORE d2").0,
+            Frame::Integer(3)
+        );
         let got = crate::digest::digest_value(&e, 0, b"d2");
         put(&e, "want", list(&["a", "b", "c"]));
         assert_eq!(got, crate::digest::digest_value(&e, 0, b"want"));

@@ -54,7 +54,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `rdbLoadLenByRef`: a length, or (`true`) a special string encoding.
-    pub fn len_enc(&mut self) -> Result<(u64, bool)> {
+    pub fn length_enc(&mut self) -> Result<(u64, bool)> {
         let b = self.byte()?;
         Ok(match b >> 6 {
             0 => ((b & 0x3f) as u64, false),
@@ -78,14 +78,14 @@ impl<'a> Reader<'a> {
 
     /// `rdbLoadLen(rdb, NULL)`: a length (a special encoding reads as its
     /// 6-bit value, as in Redis).
-    pub fn len(&mut self) -> Result<u64> {
-        Ok(self.len_enc()?.0)
+    pub fn length(&mut self) -> Result<u64> {
+        Ok(self.length_enc()?.0)
     }
 
     /// A collection's element count: refused when even one byte per element
     /// could not follow (so a huge declared count costs nothing).
     fn count(&mut self) -> Result<u64> {
-        let n = self.len()?;
+        let n = self.length()?;
         if n > self.remaining() as u64 {
             return Err(TRUNCATED);
         }
@@ -94,7 +94,7 @@ impl<'a> Reader<'a> {
 
     /// `rdbGenericLoadStringObject`: a plain, integer-encoded or LZF string.
     pub fn string(&mut self) -> Result<Cow<'a, [u8]>> {
-        let (len, encoded) = self.len_enc()?;
+        let (len, encoded) = self.length_enc()?;
         if !encoded {
             return Ok(Cow::Borrowed(self.take(len)?));
         }
@@ -110,8 +110,8 @@ impl<'a> Reader<'a> {
                 int(i32::from_le_bytes([d[0], d[1], d[2], d[3]]) as i64)
             }
             3 => {
-                let clen = self.len()?;
-                let ulen = self.len()?;
+                let clen = self.length()?;
+                let ulen = self.length()?;
                 if clen > self.remaining() as u64
                     || ulen > clen.saturating_mul(lzf::MAX_RATIO as u64)
                 {
@@ -191,7 +191,7 @@ pub fn load_object(r: &mut Reader<'_>, kind: u8, t: &Thresholds) -> Result<Value
             let mut l = List::new();
             for _ in 0..nodes {
                 let container = if kind == kind::LIST_QUICKLIST_2 {
-                    r.len()?
+                    r.length()?
                 } else {
                     2
                 };

@@ -233,4 +233,3 @@ mod tests {
         assert!(compress(&noise, 96).is_none());
     }
 }
-

@@ -70,9 +70,14 @@ pub fn strtod(s: &[u8]) -> Parsed {
             range_error: false,
         };
     }
-    if (starts(b"0x")) && rest.get(2).is_some_and(|c| c.is_ascii_hexdigit() || *c == b'.') {
+    if (starts(b"0x"))
+        && rest
+            .get(2)
+            .is_some_and(|c| c.is_ascii_hexdigit() || *c == b'.')
+    {
         if let Some((v, n)) = hex(&rest[2..]) {
-            let range_error = v == 0.0 && n.1 || v.is_infinite() || (v != 0.0 && v.abs() < f64::MIN_POSITIVE);
+            let range_error =
+                v == 0.0 && n.1 || v.is_infinite() || (v != 0.0 && v.abs() < f64::MIN_POSITIVE);
             return Parsed {
                 value: sign(v),
                 len: i + 2 + n.0,
@@ -82,7 +87,12 @@ pub fn strtod(s: &[u8]) -> Parsed {
     }
     // Decimal: digits [. digits] [e [sign] digits], at least one digit.
     let mut j = 0;
-    let digits = |from: usize| rest[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let digits = |from: usize| {
+        rest[from..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
     let int_digits = digits(0);
     j += int_digits;
     let mut frac_digits = 0;

@@ -156,7 +156,10 @@ fn payload_errors() {
     let good = unhex("000568656c6c6f0a006372df766534200a");
     let bad = |p: &[u8]| load_payload(p, &t()).unwrap_err();
     assert_eq!(bad(b"abc"), PayloadError::VersionOrChecksum);
-    assert_eq!(bad(&good[..good.len() - 1]), PayloadError::VersionOrChecksum);
+    assert_eq!(
+        bad(&good[..good.len() - 1]),
+        PayloadError::VersionOrChecksum
+    );
     let mut flipped = good.clone();
     flipped[2] ^= 1;
     assert_eq!(bad(&flipped), PayloadError::VersionOrChecksum);
@@ -207,7 +210,11 @@ fn payload_errors() {
 fn old_formats_load() {
     use ziplist::build_for_tests as zl;
     let mut cases: Vec<(Vec<u8>, Value)> = Vec::new();
-    let strs = |v: &[&'static str]| v.iter().map(|s| Elem::Str(s.as_bytes())).collect::<Vec<_>>();
+    let strs = |v: &[&'static str]| {
+        v.iter()
+            .map(|s| Elem::Str(s.as_bytes()))
+            .collect::<Vec<_>>()
+    };
     // RDB_TYPE_LIST (plain) and RDB_TYPE_LIST_ZIPLIST.
     cases.push((b"\x01\x02\x01a\xc0\x07".to_vec(), list(&["a", "7"])));
     let mut obj = vec![kind::LIST_ZIPLIST];
@@ -237,7 +244,12 @@ fn old_formats_load() {
     let mut obj = vec![kind::ZSET_ZIPLIST];
     save::save_string(
         &mut obj,
-        &zl(&[Elem::Str(b"m"), Elem::Str(b"1.5"), Elem::Str(b"n"), Elem::Int(2)]),
+        &zl(&[
+            Elem::Str(b"m"),
+            Elem::Str(b"1.5"),
+            Elem::Str(b"n"),
+            Elem::Int(2),
+        ]),
     );
     cases.push((obj, zset(&[("m", 1.5), ("n", 2.0)], &t())));
     let mut obj = vec![kind::HASH_ZIPMAP];
@@ -271,7 +283,11 @@ fn samples(n: usize) -> Vec<Value> {
         Value::string(b("-2147483648")),
         Value::string(b("2147483648")),
         Value::string(Bytes::from(vec![0u8; 10000])),
-        Value::string(Bytes::from((0..3000u32).map(|i| (i * 7 % 256) as u8).collect::<Vec<_>>())),
+        Value::string(Bytes::from(
+            (0..3000u32)
+                .map(|i| (i * 7 % 256) as u8)
+                .collect::<Vec<_>>(),
+        )),
         list(&["a"]),
         set(&["-1", "65536", "9223372036854775807"], &t),
         set(&["a", "\0\r\n"], &t),
@@ -335,7 +351,7 @@ fn list_nodes_follow_the_fill() {
     let mut out = Vec::new();
     save_object(&mut out, &v, &five);
     let mut r = Reader::new(&out);
-    assert_eq!(r.len().unwrap(), 400);
+    assert_eq!(r.length().unwrap(), 400);
 }
 
 /// A tiny deterministic generator (no dependency on a seeded RNG crate here).
@@ -373,7 +389,11 @@ fn corrupt_payloads_never_panic() {
     for round in 0..6000 {
         let mut body = bodies[round % bodies.len()].clone();
         // Big bodies: corrupt near the start (headers, lengths) most of the time.
-        let span = if rng.below(4) == 0 { body.len() } else { body.len().min(64) };
+        let span = if rng.below(4) == 0 {
+            body.len()
+        } else {
+            body.len().min(64)
+        };
         match rng.below(6) {
             0 => {
                 let i = rng.below(span);

@@ -93,68 +93,70 @@ fn entry(b: &[u8]) -> Option<(Elem<'_>, usize)> {
     }
 }
 
+/// Builds a ziplist as Redis 6 did, for tests.
+#[cfg(test)]
+pub fn build_for_tests(elems: &[Elem]) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut prev = 0usize;
+    let mut tail = HEADER;
+    for e in elems {
+        let start = body.len();
+        tail = HEADER + start;
+        if prev < 254 {
+            body.push(prev as u8);
+        } else {
+            body.push(254);
+            body.extend_from_slice(&(prev as u32).to_le_bytes());
+        }
+        match *e {
+            Elem::Int(v) if (0..=12).contains(&v) => body.push(0xF1 + v as u8),
+            Elem::Int(v) if i8::try_from(v).is_ok() => body.extend([0xFE, v as u8]),
+            Elem::Int(v) if i16::try_from(v).is_ok() => {
+                body.push(0xC0);
+                body.extend_from_slice(&(v as i16).to_le_bytes());
+            }
+            Elem::Int(v) if (-8388608..8388608).contains(&v) => {
+                body.push(0xF0);
+                body.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+            }
+            Elem::Int(v) if i32::try_from(v).is_ok() => {
+                body.push(0xD0);
+                body.extend_from_slice(&(v as i32).to_le_bytes());
+            }
+            Elem::Int(v) => {
+                body.push(0xE0);
+                body.extend_from_slice(&v.to_le_bytes());
+            }
+            Elem::Str(s) if s.len() < 64 => {
+                body.push(s.len() as u8);
+                body.extend_from_slice(s);
+            }
+            Elem::Str(s) if s.len() < 16384 => {
+                body.push(0x40 | (s.len() >> 8) as u8);
+                body.push(s.len() as u8);
+                body.extend_from_slice(s);
+            }
+            Elem::Str(s) => {
+                body.push(0x80);
+                body.extend_from_slice(&(s.len() as u32).to_be_bytes());
+                body.extend_from_slice(s);
+            }
+        }
+        prev = body.len() - start;
+    }
+    let mut zl = Vec::new();
+    zl.extend_from_slice(&((HEADER + body.len() + 1) as u32).to_le_bytes());
+    zl.extend_from_slice(&(tail as u32).to_le_bytes());
+    zl.extend_from_slice(&(elems.len().min(65535) as u16).to_le_bytes());
+    zl.extend_from_slice(&body);
+    zl.push(END);
+    zl
+}
+
 #[cfg(test)]
 mod tests {
+    use super::build_for_tests as build;
     use super::*;
-
-    /// Builds a ziplist as Redis 6 did, for tests.
-    pub fn build(elems: &[Elem]) -> Vec<u8> {
-        let mut body = Vec::new();
-        let mut prev = 0usize;
-        let mut tail = HEADER;
-        for e in elems {
-            let start = body.len();
-            tail = HEADER + start;
-            if prev < 254 {
-                body.push(prev as u8);
-            } else {
-                body.push(254);
-                body.extend_from_slice(&(prev as u32).to_le_bytes());
-            }
-            match *e {
-                Elem::Int(v) if (0..=12).contains(&v) => body.push(0xF1 + v as u8),
-                Elem::Int(v) if i8::try_from(v).is_ok() => body.extend([0xFE, v as u8]),
-                Elem::Int(v) if i16::try_from(v).is_ok() => {
-                    body.push(0xC0);
-                    body.extend_from_slice(&(v as i16).to_le_bytes());
-                }
-                Elem::Int(v) if (-8388608..8388608).contains(&v) => {
-                    body.push(0xF0);
-                    body.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
-                }
-                Elem::Int(v) if i32::try_from(v).is_ok() => {
-                    body.push(0xD0);
-                    body.extend_from_slice(&(v as i32).to_le_bytes());
-                }
-                Elem::Int(v) => {
-                    body.push(0xE0);
-                    body.extend_from_slice(&v.to_le_bytes());
-                }
-                Elem::Str(s) if s.len() < 64 => {
-                    body.push(s.len() as u8);
-                    body.extend_from_slice(s);
-                }
-                Elem::Str(s) if s.len() < 16384 => {
-                    body.push(0x40 | (s.len() >> 8) as u8);
-                    body.push(s.len() as u8);
-                    body.extend_from_slice(s);
-                }
-                Elem::Str(s) => {
-                    body.push(0x80);
-                    body.extend_from_slice(&(s.len() as u32).to_be_bytes());
-                    body.extend_from_slice(s);
-                }
-            }
-            prev = body.len() - start;
-        }
-        let mut zl = Vec::new();
-        zl.extend_from_slice(&((HEADER + body.len() + 1) as u32).to_le_bytes());
-        zl.extend_from_slice(&(tail as u32).to_le_bytes());
-        zl.extend_from_slice(&(elems.len().min(65535) as u16).to_le_bytes());
-        zl.extend_from_slice(&body);
-        zl.push(END);
-        zl
-    }
 
     #[test]
     fn round_trip_and_corruption() {
@@ -187,6 +189,3 @@ mod tests {
         assert_eq!(parse(&build(&[])).unwrap(), vec![]);
     }
 }
-
-#[cfg(test)]
-pub use tests::build as build_for_tests;
