@@ -348,6 +348,47 @@ fn encodings_follow_thresholds_on_restore() {
 }
 
 #[test]
+fn list_nodes_by_count_and_compressed_nodes() {
+    let Some((_redis, _keel, mut p)) = setup() else {
+        return;
+    };
+    let items: Vec<Vec<u8>> = (0..50)
+        .map(|i| format!("item-{i}-{}", "p".repeat(i)).into_bytes())
+        .collect();
+    // Nodes of at most 4 elements on both sides: keel's DUMP is Redis's.
+    p.same("CONFIG SET list-max-listpack-size 4");
+    chunked(&mut p.redis, b"RPUSH", b"l4", &items, 50);
+    let redis_payload = copy_to_keel(&mut p, b"l4");
+    same_bytes(
+        &strip_bulk(&p.keel.req(&[b"DUMP", b"l4"])),
+        &redis_payload,
+        "DUMP l4",
+    );
+    p.same_args(&[b"DEBUG", b"DIGEST-VALUE", b"l4"], false);
+    assert_eq!(
+        debug_object_field(&mut p.keel, b"l4", "serializedlength"),
+        debug_object_field(&mut p.redis, b"l4", "serializedlength")
+    );
+    p.same("CONFIG SET list-max-listpack-size -2");
+    // Nodes Redis keeps compressed in memory are saved as their LZF blobs.
+    send(
+        &mut p.redis,
+        &[b"CONFIG", b"SET", b"list-compress-depth", b"1"],
+    );
+    let many: Vec<Vec<u8>> = (0..3000)
+        .map(|i| format!("compress-me-{}", i % 10).into_bytes())
+        .collect();
+    chunked(&mut p.redis, b"RPUSH", b"lc", &many, 1000);
+    copy_to_keel(&mut p, b"lc");
+    p.same_args(&[b"DEBUG", b"DIGEST-VALUE", b"lc"], false);
+    send(
+        &mut p.redis,
+        &[b"CONFIG", b"SET", b"list-compress-depth", b"0"],
+    );
+    p.same_dataset();
+}
+
+#[test]
 fn restore_errors_match_redis() {
     let Some((_redis, _keel, mut p)) = setup() else {
         return;
