@@ -16,6 +16,7 @@ pub mod glob;
 pub mod inspect;
 pub mod keyspace;
 pub mod notify;
+pub mod rdb;
 pub mod rewrite;
 pub mod types;
 pub mod util;

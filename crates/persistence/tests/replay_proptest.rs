@@ -24,6 +24,10 @@ impl EffectSink for WriterSink {
 #[derive(Debug, Clone)]
 enum Op {
     Cmd(Vec<String>),
+    /// A command with binary arguments (RESTORE payloads).
+    Raw(Vec<Vec<u8>>),
+    /// DUMP src, then RESTORE dst 0 <that payload> [REPLACE] (when src exists).
+    DumpRestore(String, String, bool),
     Select(usize),
     Advance(u64),
     ActiveExpire,
@@ -82,6 +86,82 @@ fn set_member() -> impl Strategy<Value = String> {
         2 => "[a-d]",
     ]
 }
+
+// ---- DUMP / RESTORE and SORT ... STORE (sortdump) ----
+
+/// DUMP payloads from Redis 7.0.15: lists `3 1 2 10`, `5 0 2 4 "x y"` (its
+/// elements name keys k5, k0, ... for BY/GET k*) and `b a c`, the intset
+/// `1 2 3`, the set `c a b`, the sorted set `c:1 a:2 b:3`, the hash `f: 9`, the
+/// string "hello", and a payload with a bad checksum.
+fn payload() -> impl Strategy<Value = Vec<u8>> {
+    let hex = |s: &str| -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    prop_oneof![
+        Just(hex(
+            "1201020f0f00000004000301010102010a01ff0a00add0efc8419b1a49"
+        )),
+        Just(hex(
+            "1201021414000000050005010001020104018378207904ff0a00d76db8749b79294d"
+        )),
+        Just(hex(
+            "12010210100000000300816202816102816302ff0a00aea3a52d485ccfb5"
+        )),
+        Just(hex("0b0e02000000030000000100020003000a00a5025ce26d6e4d1b")),
+        Just(hex("02030162016101630a0099cc80dd5982d255")),
+        Just(hex(
+            "1116160000000600816302010181610202018162020301ff0a0046a42810bd4b33cd"
+        )),
+        Just(hex("100c0c00000002008166020901ff0a00aac1a99c46aa9d5e")),
+        Just(hex("000568656c6c6f0a006372df766534200a")),
+        Just(hex("000568656c6c6f0a006372df766534200b")),
+    ]
+}
+
+/// A RESTORE ttl: none, relative milliseconds, or an absolute time (with
+/// ABSTTL) that may already be past.
+fn restore_ttl() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => Just("0".to_string()),
+        1 => (1..5000u64).prop_map(|ms| ms.to_string()),
+        1 => (1_699_999_990_000..1_700_000_010_000u64).prop_map(|ms| ms.to_string()),
+    ]
+}
+
+/// SORT options before STORE.
+fn sort_options() -> impl Strategy<Value = Vec<String>> {
+    (
+        prop_oneof![Just(None), Just(Some("nosort")), Just(Some("k*"))],
+        any::<bool>(),
+        any::<bool>(),
+        proptest::option::of((-1..4i64, -1..4i64)),
+        prop_oneof![Just(None), Just(Some("#")), Just(Some("k*"))],
+    )
+        .prop_map(|(by, alpha, desc, limit, get)| {
+            let mut o: Vec<String> = Vec::new();
+            if let Some(b) = by {
+                o.extend(["BY".into(), b.into()]);
+            }
+            if alpha {
+                o.push("ALPHA".into());
+            }
+            if desc {
+                o.push("DESC".into());
+            }
+            if let Some((a, b)) = limit {
+                o.extend(["LIMIT".into(), a.to_string(), b.to_string()]);
+            }
+            if let Some(g) = get {
+                o.extend(["GET".into(), g.into()]);
+            }
+            o
+        })
+}
+
+// ---- end sortdump ----
 
 fn op() -> impl Strategy<Value = Op> {
     let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -172,6 +252,22 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (key(), key(), key(), prop_oneof![Just("SUM"), Just("MIN"), Just("MAX")]).prop_map(move |(d, a, b, g)| Op::Cmd(v(&["ZUNIONSTORE", &d, "2", &a, &b, "WEIGHTS", "2", "0.5", "AGGREGATE", g]))),
         1 => key().prop_map(move |k| Op::Cmd(v(&["ZRANDMEMBER", &k, "-2"]))),
         // ---- end sorted sets
+        // ---- DUMP / RESTORE and SORT ... STORE (sortdump) ----
+        2 => (key(), payload(), restore_ttl(), any::<bool>(), any::<bool>()).prop_map(|(k, p, ttl, replace, abs)| {
+            let mut a: Vec<Vec<u8>> = vec![b"RESTORE".to_vec(), k.into_bytes(), ttl.into_bytes(), p];
+            if replace { a.push(b"REPLACE".to_vec()); }
+            if abs { a.push(b"ABSTTL".to_vec()); }
+            Op::Raw(a)
+        }),
+        1 => (key(), key(), any::<bool>()).prop_map(|(a, b, r)| Op::DumpRestore(a, b, r)),
+        2 => (key(), key(), sort_options()).prop_map(move |(k, d, opts)| {
+            let mut a = vec!["SORT".to_string(), k];
+            a.extend(opts);
+            a.push("STORE".into());
+            a.push(d);
+            Op::Cmd(a)
+        }),
+        // ---- end sortdump ----
         2 => (0..3usize).prop_map(Op::Select),
         2 => (1..3000u64).prop_map(Op::Advance),
         1 => Just(Op::ActiveExpire),
@@ -208,6 +304,20 @@ proptest! {
             Op::Cmd(words) => {
                 let argv: Vec<Bytes> = words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect();
                 let _ = live.run_argv(session, &argv);
+            }
+            Op::Raw(args) => {
+                let argv: Vec<Bytes> = args.iter().map(|w| Bytes::copy_from_slice(w)).collect();
+                let _ = live.run_argv(session, &argv);
+            }
+            Op::DumpRestore(src, dst, replace) => {
+                let dump = [Bytes::from_static(b"DUMP"), Bytes::copy_from_slice(src.as_bytes())];
+                if let (keel_protocol::Frame::Bulk(p), _) = live.run_argv(session, &dump) {
+                    let mut argv = vec![Bytes::from_static(b"RESTORE"), Bytes::copy_from_slice(dst.as_bytes()), Bytes::from_static(b"0"), p];
+                    if *replace {
+                        argv.push(Bytes::from_static(b"REPLACE"));
+                    }
+                    let _ = live.run_argv(session, &argv);
+                }
             }
             Op::Select(db) => session.db = *db,
             Op::Advance(ms) => clock.advance_ms(*ms),

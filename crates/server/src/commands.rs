@@ -1343,13 +1343,14 @@ async fn debug(conn: &mut Conn, argv: &[Bytes]) -> Option<Frame> {
         }
         "object" if argv.len() == 3 => {
             let lru_now = keel_engine::value::lru_clock(server.engine.now_ms());
+            let limits = server.engine.limits().get();
             match keel_engine::inspect::with_entry(&server.engine, conn.session.db, &argv[2], |e| {
                 format!(
                     "Value at:0x{:x} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
                     e as *const _ as usize,
                     keel_engine::cmd::keys::refcount(&e.value),
                     e.value.encoding(),
-                    serialized_len(&e.value),
+                    serialized_len(&e.value, &limits),
                     e.lru,
                     lru_now.wrapping_sub(e.lru) & ((1 << 24) - 1)
                 )
@@ -1485,50 +1486,12 @@ fn atoi(b: &[u8]) -> i64 {
     }
 }
 
-/// Bytes an RDB length prefix takes (`rdbSaveLen`).
-fn rdb_len_prefix(n: usize) -> usize {
-    if n < 1 << 6 {
-        1
-    } else if n < 1 << 14 {
-        2
-    } else if n as u64 <= u64::from(u32::MAX) {
-        5
-    } else {
-        9
-    }
-}
-
-/// Bytes an integer takes in Redis's RDB special integer encoding, when it fits
-/// in 32 bits (`rdbEncodeInteger`).
-fn rdb_int_len(v: i64) -> Option<usize> {
-    if (-(1 << 7)..1 << 7).contains(&v) {
-        Some(2)
-    } else if (-(1 << 15)..1 << 15).contains(&v) {
-        Some(3)
-    } else if (-(1 << 31)..1 << 31).contains(&v) {
-        Some(5)
-    } else {
-        None
-    }
-}
-
 /// DEBUG OBJECT's `serializedlength`: the bytes the value takes in an RDB file
-/// (`rdbSavedObjectLen`), without LZF compression, which Redis applies to
-/// compressible strings longer than 20 bytes when `rdbcompression` is on.
-fn serialized_len(v: &keel_engine::value::Value) -> usize {
-    match v {
-        keel_engine::value::Value::Str { data, .. } => {
-            // Int-encoded values, and short strings holding a canonical integer,
-            // are saved with the integer encoding when it fits in 32 bits.
-            let as_int = if v.encoding() == "int" || data.len() <= 11 {
-                keel_engine::util::parse_i64(data).and_then(rdb_int_len)
-            } else {
-                None
-            };
-            as_int.unwrap_or(rdb_len_prefix(data.len()) + data.len())
-        }
-        other => other.mem_usage(),
-    }
+/// (`rdbSavedObjectLen`, without the type byte), from keel's RDB codec, which
+/// writes what Redis writes (integer encoding, LZF compression as with the
+/// default `rdbcompression yes`, the encoding's packed form).
+fn serialized_len(v: &keel_engine::value::Value, t: &keel_engine::types::Thresholds) -> usize {
+    keel_engine::rdb::object_len(v, t)
 }
 
 fn shutdown(conn: &mut Conn, argv: &[Bytes]) -> Option<Frame> {
@@ -1561,20 +1524,23 @@ mod tests {
     #[test]
     fn serialized_lengths_follow_redis_rdb_encoding() {
         // Values Redis 7.0.15's DEBUG OBJECT reports.
-        assert_eq!(serialized_len(&val("abc")), 4);
-        assert_eq!(serialized_len(&val("123")), 2);
-        assert_eq!(serialized_len(&val("-128")), 2);
-        assert_eq!(serialized_len(&val("128")), 3);
-        assert_eq!(serialized_len(&val("32768")), 5);
-        assert_eq!(serialized_len(&val("2147483648")), 11);
-        assert_eq!(serialized_len(&val("0123")), 5);
-        assert_eq!(serialized_len(&val("")), 1);
-        assert_eq!(serialized_len(&val(&"x".repeat(64))), 66);
+        let t = keel_engine::types::Thresholds::default();
+        let len = |v: &Value| serialized_len(v, &t);
+        assert_eq!(len(&val("abc")), 4);
+        assert_eq!(len(&val("123")), 2);
+        assert_eq!(len(&val("-128")), 2);
+        assert_eq!(len(&val("128")), 3);
+        assert_eq!(len(&val("32768")), 5);
+        assert_eq!(len(&val("2147483648")), 11);
+        assert_eq!(len(&val("0123")), 5);
+        assert_eq!(len(&val("")), 1);
+        // 64 x's compress to 9 bytes (LZF marker, two lengths, data).
+        assert_eq!(len(&val(&"x".repeat(64))), 13);
         let raw = Value::Str {
             data: Bytes::from_static(b"77"),
             raw: true,
         };
-        assert_eq!(serialized_len(&raw), 2);
+        assert_eq!(len(&raw), 2);
     }
 
     #[test]
