@@ -220,6 +220,27 @@ fn drop_if_empty(ctx: &mut Ctx, key: &[u8]) -> bool {
     empty
 }
 
+/// `DEL dst` and the `ZADD dst score member ...` commands (64 members each)
+/// that rebuild `z` exactly.
+fn result_effects(dst: &Bytes, z: &ZSet) -> Vec<Vec<Bytes>> {
+    let mut out = vec![vec![s("DEL"), dst.clone()]];
+    let mut cur: Vec<Bytes> = Vec::new();
+    z.for_each(|m, sc| {
+        if cur.is_empty() {
+            cur = vec![s("ZADD"), dst.clone()];
+        }
+        cur.push(Bytes::from(keel_protocol::format_double(sc)));
+        cur.push(Bytes::copy_from_slice(m));
+        if cur.len() >= 2 + 2 * crate::rewrite::ITEMS_PER_CMD {
+            out.push(std::mem::take(&mut cur));
+        }
+    });
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// Stores `z` under `dst` as a *STORE command does (replacing any value and
 /// TTL) and announces `event`; an empty result deletes `dst` instead. Logs the
 /// command itself (deterministic) when something changed. Replies the size.
@@ -228,9 +249,17 @@ fn store_result(ctx: &mut Ctx, argv: &[Bytes], dst: &Bytes, z: ZSet, event: &'st
     if n > 0 {
         let now = ctx.now;
         // Replaces any value and TTL; `new` is announced only for a new key.
+        // A lexicographic range over members of different scores has no defined
+        // answer (Redis's depends on its skiplist's random levels, and so does
+        // keel's): log the stored result itself, never the command.
+        let lex = argv.iter().any(|a| a.eq_ignore_ascii_case(b"BYLEX"));
+        let logged = lex.then(|| result_effects(dst, &z));
         ctx.insert(dst.clone(), Entry::new(Value::ZSet(Box::new(z)), 0, now));
         ctx.notify(ZSET, event, dst);
-        ctx.emit(argv.to_vec());
+        match logged {
+            Some(effects) => effects.into_iter().for_each(|e| ctx.emit(e)),
+            None => ctx.emit(argv.to_vec()),
+        }
     } else if ctx.lookup_write(dst).is_some() {
         ctx.remove(dst);
         ctx.notify(GENERIC, "del", dst);

@@ -248,9 +248,26 @@ fn remrange(ctx: &mut Ctx, argv: &[Bytes], sel: Sel, event: &'static str) -> Fra
     let Some((a, b)) = span else {
         return Frame::Integer(0);
     };
+    // A lexicographic range over members of different scores has no defined
+    // answer (it depends on the skiplist's random levels, in Redis too), so
+    // ZREMRANGEBYLEX logs the members it removed; the others log themselves.
+    let removed: Option<Vec<Bytes>> = matches!(sel, Sel::Lex(_)).then(|| {
+        (a..=b)
+            .filter_map(|r| z.get(r).map(|(m, _)| Bytes::copy_from_slice(m)))
+            .collect()
+    });
     z.remove_ranks(a, b);
     ctx.notify(ZSET, event, key);
     drop_if_empty(ctx, key);
-    ctx.emit(argv.to_vec());
+    match removed {
+        Some(members) => {
+            for chunk in members.chunks(crate::rewrite::ITEMS_PER_CMD) {
+                let mut e = vec![Bytes::from_static(b"ZREM"), key.clone()];
+                e.extend(chunk.iter().cloned());
+                ctx.emit(e);
+            }
+        }
+        None => ctx.emit(argv.to_vec()),
+    }
     Frame::Integer((b - a + 1) as i64)
 }
