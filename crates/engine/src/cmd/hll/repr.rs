@@ -277,6 +277,10 @@ pub fn add(buf: &mut BytesMut, ele: &[u8], sparse_max: usize) -> Set {
 
 /// Raises register `index` to `count` in either encoding.
 pub fn set_register(buf: &mut BytesMut, index: usize, count: u8, sparse_max: usize) -> Set {
+    if count == 0 || index >= REGISTERS {
+        // Nothing to raise (callers never ask for this; kept total).
+        return Set::Unchanged;
+    }
     match buf.get(4) {
         Some(&DENSE) => {
             if dense_raise(&mut buf[HDR_SIZE..], index, count) {
@@ -390,7 +394,7 @@ fn sparse_set_in(
         let mut seq = [0u8; 5];
         let mut n = 0;
         let last = first + span - 1;
-        let mut zeros = |seq: &mut [u8; 5], n: &mut usize, l: usize| {
+        let zeros = |seq: &mut [u8; 5], n: &mut usize, l: usize| {
             if l > SPARSE_ZERO_MAX_LEN {
                 seq[*n..*n + 2].copy_from_slice(&xzero(l));
                 *n += 2;
