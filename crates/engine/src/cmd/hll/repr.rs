@@ -234,6 +234,26 @@ fn for_each_op(data: &[u8], mut f: impl FnMut(usize, usize, u8, usize) -> bool) 
     }
 }
 
+/// Calls `f(first register, registers covered, value)` for each opcode of a
+/// sparse body; false when the opcodes do not cover exactly the 16384
+/// registers. As in Debian's redis-server 7.0.15 (with the CVE-2025-32023 fix),
+/// a run past the last register makes the whole value corrupt, even when the
+/// runs before it covered every register.
+fn sparse_runs(data: &[u8], mut f: impl FnMut(usize, usize, u8)) -> bool {
+    let mut idx = 0usize;
+    let mut ok = true;
+    for_each_op(data, |first, run, val, _| {
+        if first + run > REGISTERS {
+            ok = false;
+            return false;
+        }
+        f(first, run, val);
+        idx = first + run;
+        true
+    });
+    ok && idx == REGISTERS
+}
+
 /// The dense form of a sparse HyperLogLog (the header, cached cardinality
 /// included, is kept), or `None` when the opcodes do not cover exactly the
 /// 16384 registers.
@@ -242,22 +262,14 @@ pub fn sparse_to_dense(data: &[u8]) -> Option<BytesMut> {
     out[..HDR_SIZE].copy_from_slice(data.get(..HDR_SIZE)?);
     out[4] = DENSE;
     let regs = &mut out[HDR_SIZE..];
-    let mut idx = 0usize;
-    for_each_op(data, |first, run, val, _| {
-        idx = first.saturating_add(run);
-        if val == 0 {
-            return true;
+    let ok = sparse_runs(data, |first, run, val| {
+        if val != 0 {
+            for i in first..first + run {
+                dense_put(regs, i, val);
+            }
         }
-        if first + run > REGISTERS {
-            idx = first;
-            return false;
-        }
-        for i in first..first + run {
-            dense_put(regs, i, val);
-        }
-        true
     });
-    (idx == REGISTERS).then_some(out)
+    ok.then_some(out)
 }
 
 /// What setting a register did.
@@ -491,15 +503,7 @@ pub fn histogram(data: &[u8]) -> Option<[u64; 64]> {
             }
             Some(h)
         }
-        Some(&SPARSE) => {
-            let mut idx = 0usize;
-            for_each_op(data, |first, run, val, _| {
-                h[val as usize] = h[val as usize].saturating_add(run as u64);
-                idx = first.saturating_add(run);
-                true
-            });
-            (idx == REGISTERS).then_some(h)
-        }
+        Some(&SPARSE) => sparse_runs(data, |_, run, val| h[val as usize] += run as u64).then_some(h),
         _ => None,
     }
 }
@@ -575,24 +579,11 @@ pub fn merge(max: &mut [u8], data: &[u8]) -> bool {
             }
             true
         }
-        Some(&SPARSE) => {
-            let mut idx = 0usize;
-            for_each_op(data, |first, run, val, _| {
-                idx = first.saturating_add(run);
-                if val == 0 {
-                    return true;
-                }
-                if first + run > REGISTERS {
-                    idx = first;
-                    return false;
-                }
-                for m in &mut max[first..first + run] {
-                    *m = (*m).max(val);
-                }
-                true
-            });
-            idx == REGISTERS
-        }
+        Some(&SPARSE) => sparse_runs(data, |first, run, val| {
+            if let Some(m) = max.get_mut(first..first + run) {
+                m.iter_mut().for_each(|m| *m = (*m).max(val));
+            }
+        }),
         _ => false,
     }
 }
