@@ -66,10 +66,20 @@ fn setbit_and_getbit() {
     assert_eq!(i(&mut con, "SETBIT k 1 1"), 0);
     assert!(i(&mut con, "TTL k") > 0);
 
-    for bad in ["SETBIT k -1 1", "SETBIT k x 1", "SETBIT k 4294967296 1", "SETBIT k #1 1"] {
+    for bad in [
+        "SETBIT k -1 1",
+        "SETBIT k x 1",
+        "SETBIT k 4294967296 1",
+        "SETBIT k #1 1",
+    ] {
         assert_eq!(e(&mut con, bad), BAD_OFFSET, "{bad}");
     }
-    for bad in ["SETBIT k 1 2", "SETBIT k 1 -1", "SETBIT k 1 x", "SETBIT k 1 01"] {
+    for bad in [
+        "SETBIT k 1 2",
+        "SETBIT k 1 -1",
+        "SETBIT k 1 x",
+        "SETBIT k 1 01",
+    ] {
         assert_eq!(e(&mut con, bad), BAD_BIT, "{bad}");
     }
     assert_eq!(e(&mut con, "GETBIT k -1"), BAD_OFFSET);
@@ -167,7 +177,10 @@ fn bitpos_options() {
     set(&mut con, b"empty", b"");
     assert_eq!(i(&mut con, "BITPOS empty 0"), -1);
     assert_eq!(i(&mut con, "BITPOS empty 1"), -1);
-    assert_eq!(e(&mut con, "BITPOS a 2"), "ERR The bit argument must be 1 or 0.");
+    assert_eq!(
+        e(&mut con, "BITPOS a 2"),
+        "ERR The bit argument must be 1 or 0."
+    );
     assert_eq!(e(&mut con, "BITPOS a x"), NOT_INT);
     assert_eq!(e(&mut con, "BITPOS a 1 x"), NOT_INT);
     assert_eq!(e(&mut con, "BITPOS a 1 0 x"), NOT_INT);
@@ -176,7 +189,10 @@ fn bitpos_options() {
     assert_eq!(e(&mut con, "BITPOS a"), arity("bitpos"));
     if hash_key(&mut con, "h") {
         assert_eq!(e(&mut con, "BITPOS h 1"), WRONGTYPE);
-        assert_eq!(e(&mut con, "BITPOS h 2"), "ERR The bit argument must be 1 or 0.");
+        assert_eq!(
+            e(&mut con, "BITPOS h 2"),
+            "ERR The bit argument must be 1 or 0."
+        );
     }
 }
 
@@ -230,7 +246,10 @@ fn bitfield_subcommands() {
     let s = TestServer::start();
     let mut con = s.conn();
     assert_eq!(
-        v(&mut con, "BITFIELD k SET u8 0 255 GET u8 0 INCRBY u8 0 10 GET i8 0"),
+        v(
+            &mut con,
+            "BITFIELD k SET u8 0 255 GET u8 0 INCRBY u8 0 10 GET i8 0"
+        ),
         ints(&[0, 255, 9, 9])
     );
     assert_eq!(v(&mut con, "GET k"), bulk(b"\x09"));
@@ -240,13 +259,19 @@ fn bitfield_subcommands() {
     );
     // FAIL gives a null and writes nothing.
     assert_eq!(
-        v(&mut con, "BITFIELD k OVERFLOW FAIL INCRBY u8 0 1 SET i4 #4 8 SET i4 #4 7"),
+        v(
+            &mut con,
+            "BITFIELD k OVERFLOW FAIL INCRBY u8 0 1 SET i4 #4 8 SET i4 #4 7"
+        ),
         Value::Array(vec![Value::Nil, Value::Nil, Value::Int(0)])
     );
     assert_eq!(v(&mut con, "BITFIELD k GET i4 #4 GET u4 #4"), ints(&[7, 7]));
     // 64-bit signed and 63-bit unsigned fields at unaligned offsets.
     assert_eq!(
-        v(&mut con, "BITFIELD w SET i64 3 -9223372036854775808 GET i64 3 GET u63 4"),
+        v(
+            &mut con,
+            "BITFIELD w SET i64 3 -9223372036854775808 GET i64 3 GET u63 4"
+        ),
         ints(&[0, i64::MIN, 0])
     );
     assert_eq!(
@@ -254,14 +279,20 @@ fn bitfield_subcommands() {
         ints(&[i64::MAX, i64::MAX])
     );
     assert_eq!(
-        v(&mut con, "BITFIELD w OVERFLOW SAT INCRBY i64 3 1 OVERFLOW FAIL INCRBY i64 3 1"),
+        v(
+            &mut con,
+            "BITFIELD w OVERFLOW SAT INCRBY i64 3 1 OVERFLOW FAIL INCRBY i64 3 1"
+        ),
         Value::Array(vec![Value::Int(i64::MAX), Value::Nil])
     );
     // Only GETs read without creating; BITFIELD_RO only reads.
     assert_eq!(v(&mut con, "BITFIELD nokey GET u8 100"), ints(&[0]));
     assert_eq!(v(&mut con, "BITFIELD nokey"), Value::Array(vec![]));
     assert_eq!(i(&mut con, "EXISTS nokey"), 0);
-    assert_eq!(v(&mut con, "BITFIELD_RO k GET u8 0 GET i8 8"), ints(&[255, 127]));
+    assert_eq!(
+        v(&mut con, "BITFIELD_RO k GET u8 0 GET i8 8"),
+        ints(&[255, 127])
+    );
     assert_eq!(
         e(&mut con, "BITFIELD_RO k SET u8 0 1"),
         "ERR BITFIELD_RO only supports the GET subcommand"
@@ -277,10 +308,19 @@ fn bitfield_subcommands() {
     );
     assert_eq!(i(&mut con, "STRLEN grow"), 13);
 
-    for bad in ["BITFIELD k GET u64 0", "BITFIELD k GET i65 0", "BITFIELD k GET u0 0", "BITFIELD k GET x8 0", "BITFIELD k GET U8 0"] {
+    for bad in [
+        "BITFIELD k GET u64 0",
+        "BITFIELD k GET i65 0",
+        "BITFIELD k GET u0 0",
+        "BITFIELD k GET x8 0",
+        "BITFIELD k GET U8 0",
+    ] {
         assert_eq!(e(&mut con, bad), BAD_TYPE, "{bad}");
     }
-    assert_eq!(e(&mut con, "BITFIELD k OVERFLOW NOPE"), "ERR Invalid OVERFLOW type specified");
+    assert_eq!(
+        e(&mut con, "BITFIELD k OVERFLOW NOPE"),
+        "ERR Invalid OVERFLOW type specified"
+    );
     assert_eq!(e(&mut con, "BITFIELD k GET u8"), SYNTAX);
     assert_eq!(e(&mut con, "BITFIELD k FOO u8 0"), SYNTAX);
     assert_eq!(e(&mut con, "BITFIELD k INCRBY u8 0 1 OVERFLOW"), SYNTAX);
@@ -331,12 +371,18 @@ fn watch_sees_bit_writes_but_not_no_ops() {
     assert_eq!(v(&mut a, "WATCH k"), Value::Okay);
     assert_eq!(i(&mut b, "SETBIT k 3 1"), 1);
     assert_eq!(v(&mut a, "MULTI"), Value::Okay);
-    assert_eq!(v(&mut a, "GETBIT k 3"), Value::SimpleString("QUEUED".into()));
+    assert_eq!(
+        v(&mut a, "GETBIT k 3"),
+        Value::SimpleString("QUEUED".into())
+    );
     assert_eq!(v(&mut a, "EXEC"), ints(&[1]));
     // A real change does.
     assert_eq!(v(&mut a, "WATCH k"), Value::Okay);
     assert_eq!(i(&mut b, "SETBIT k 3 0"), 1);
     assert_eq!(v(&mut a, "MULTI"), Value::Okay);
-    assert_eq!(v(&mut a, "GETBIT k 3"), Value::SimpleString("QUEUED".into()));
+    assert_eq!(
+        v(&mut a, "GETBIT k 3"),
+        Value::SimpleString("QUEUED".into())
+    );
     assert_eq!(v(&mut a, "EXEC"), Value::Nil);
 }

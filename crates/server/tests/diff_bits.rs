@@ -72,7 +72,10 @@ fn field_value(rng: &mut StdRng) -> String {
 /// One random BITFIELD or BITFIELD_RO command.
 fn bitfield(rng: &mut StdRng, key: &str) -> Vec<Vec<u8>> {
     let ro = rng.gen_range(0..6) == 0;
-    let mut a: Vec<String> = vec![if ro { "BITFIELD_RO" } else { "BITFIELD" }.into(), key.into()];
+    let mut a: Vec<String> = vec![
+        if ro { "BITFIELD_RO" } else { "BITFIELD" }.into(),
+        key.into(),
+    ];
     for _ in 0..rng.gen_range(0..5) {
         let offset = if rng.gen_range(0..4) == 0 {
             format!("#{}", rng.gen_range(0..12))
@@ -152,10 +155,18 @@ fn bit_command(rng: &mut StdRng) -> Vec<Vec<u8>> {
         7 => {
             let op = ["AND", "OR", "XOR", "NOT", "and", "NAND"][rng.gen_range(0..6)];
             let mut a = vec![s("BITOP"), s(op), s(k)];
-            let n = if op == "NOT" && rng.gen_range(0..5) != 0 { 1 } else { rng.gen_range(1..4) };
+            let n = if op == "NOT" && rng.gen_range(0..5) != 0 {
+                1
+            } else {
+                rng.gen_range(1..4)
+            };
             for _ in 0..n {
                 // Sources may be HyperLogLogs: they are strings too.
-                let src = if rng.gen_range(0..5) == 0 { pick(rng, HLL_KEYS) } else { pick(rng, BIT_KEYS) };
+                let src = if rng.gen_range(0..5) == 0 {
+                    pick(rng, HLL_KEYS)
+                } else {
+                    pick(rng, BIT_KEYS)
+                };
                 a.push(s(src));
             }
             a
@@ -165,7 +176,12 @@ fn bit_command(rng: &mut StdRng) -> Vec<Vec<u8>> {
         12 => vec![s("APPEND"), s(k), random_bytes(rng, 6)],
         13 => vec![s("GET"), s(k)],
         14 => vec![s("DEL"), s(k)],
-        _ => vec![s("SETRANGE"), s(k), s(&rng.gen_range(0..20).to_string()), random_bytes(rng, 4)],
+        _ => vec![
+            s("SETRANGE"),
+            s(k),
+            s(&rng.gen_range(0..20).to_string()),
+            random_bytes(rng, 4),
+        ],
     };
     if rng.gen_range(0..200) == 0 {
         a.truncate(1);
@@ -218,7 +234,12 @@ fn hll_command(rng: &mut StdRng) -> Vec<Vec<u8>> {
         14 => {
             // Flip a bit of the cached cardinality.
             let bit = rng.gen_range(64..128).to_string();
-            vec![s("SETBIT"), s(k), s(&bit), s(["0", "1"][rng.gen_range(0..2)])]
+            vec![
+                s("SETBIT"),
+                s(k),
+                s(&bit),
+                s(["0", "1"][rng.gen_range(0..2)]),
+            ]
         }
         15 => vec![s("BITCOUNT"), s(k)],
         16 => vec![s("DEL"), s(k)],

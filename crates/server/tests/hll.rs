@@ -91,7 +91,10 @@ fn pfadd_pfcount_pfmerge() {
             assert_eq!(e(&mut con, "PFCOUNT hash"), wt);
         }
         Err(err) => {
-            assert!(err.to_string().contains("not supported by keel yet"), "{err}");
+            assert!(
+                err.to_string().contains("not supported by keel yet"),
+                "{err}"
+            );
             eprintln!("!!! HSET not implemented in this build: WRONGTYPE checks skipped");
         }
     }
@@ -102,7 +105,10 @@ fn pfdebug_and_the_sparse_limit() {
     let s = TestServer::start();
     let mut con = s.conn();
     assert_eq!(i(&mut con, "PFADD h a b c"), 1);
-    assert_eq!(v(&mut con, "PFDEBUG ENCODING h"), Value::SimpleString("sparse".into()));
+    assert_eq!(
+        v(&mut con, "PFDEBUG ENCODING h"),
+        Value::SimpleString("sparse".into())
+    );
     assert_eq!(
         v(&mut con, "PFDEBUG DECODE h"),
         bulk(b"Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603")
@@ -120,15 +126,24 @@ fn pfdebug_and_the_sparse_limit() {
     assert_eq!((regs[8436], regs[12711], regs[15780]), (1, 2, 1));
     assert_eq!(regs.iter().filter(|&&r| r != 0).count(), 3);
     // GETREG converted it.
-    assert_eq!(v(&mut con, "PFDEBUG ENCODING h"), Value::SimpleString("dense".into()));
+    assert_eq!(
+        v(&mut con, "PFDEBUG ENCODING h"),
+        Value::SimpleString("dense".into())
+    );
     assert_eq!(i(&mut con, "STRLEN h"), 12304);
-    assert_eq!(e(&mut con, "PFDEBUG DECODE h"), "ERR HLL encoding is not sparse");
+    assert_eq!(
+        e(&mut con, "PFDEBUG DECODE h"),
+        "ERR HLL encoding is not sparse"
+    );
     assert_eq!(i(&mut con, "PFDEBUG TODENSE h"), 0);
     assert_eq!(i(&mut con, "PFCOUNT h"), 3);
 
     // The default limit (3000 bytes) keeps a few hundred elements sparse.
     pfadd_all(&mut con, "s", &elements("x", 300));
-    assert_eq!(v(&mut con, "PFDEBUG ENCODING s"), Value::SimpleString("sparse".into()));
+    assert_eq!(
+        v(&mut con, "PFDEBUG ENCODING s"),
+        Value::SimpleString("sparse".into())
+    );
     assert!(i(&mut con, "STRLEN s") <= 3000);
     // A smaller limit from CONFIG SET: the next growth promotes.
     assert_eq!(
@@ -138,11 +153,20 @@ fn pfdebug_and_the_sparse_limit() {
     let limit: Vec<String> = q(&mut con, "CONFIG GET hll-sparse-max-bytes");
     assert_eq!(limit, vec!["hll-sparse-max-bytes", "200"]);
     pfadd_all(&mut con, "s", &elements("y", 10));
-    assert_eq!(v(&mut con, "PFDEBUG ENCODING s"), Value::SimpleString("dense".into()));
+    assert_eq!(
+        v(&mut con, "PFDEBUG ENCODING s"),
+        Value::SimpleString("dense".into())
+    );
     pfadd_all(&mut con, "t", &elements("z", 10));
-    assert_eq!(v(&mut con, "PFDEBUG ENCODING t"), Value::SimpleString("sparse".into()));
+    assert_eq!(
+        v(&mut con, "PFDEBUG ENCODING t"),
+        Value::SimpleString("sparse".into())
+    );
     pfadd_all(&mut con, "t", &elements("w", 100));
-    assert_eq!(v(&mut con, "PFDEBUG ENCODING t"), Value::SimpleString("dense".into()));
+    assert_eq!(
+        v(&mut con, "PFDEBUG ENCODING t"),
+        Value::SimpleString("dense".into())
+    );
     assert_eq!(i(&mut con, "PFCOUNT t"), 110);
 }
 
@@ -174,7 +198,10 @@ fn resp3_replies() {
     assert_eq!(i(&mut con, "PFADD h a b"), 1);
     assert_eq!(i(&mut con, "PFCOUNT h"), 2);
     assert_eq!(v(&mut con, "PFMERGE h"), Value::Okay);
-    assert_eq!(v(&mut con, "PFDEBUG ENCODING h"), Value::SimpleString("sparse".into()));
+    assert_eq!(
+        v(&mut con, "PFDEBUG ENCODING h"),
+        Value::SimpleString("sparse".into())
+    );
     let mut raw = s.raw();
     assert_eq!(raw.cmd("PFADD h a"), b":0\r\n");
     assert_eq!(raw.cmd("PFDEBUG ENCODING h"), b"+sparse\r\n");
@@ -208,16 +235,26 @@ fn same_pfadds_write_identical_bytes_on_both() {
         assert_eq!(r.len(), k.len(), "{key}: sizes differ");
         assert!(r == k, "{key}: bytes differ");
         // PFCOUNT answers the same and caches the same bytes.
-        let (a, b): (i64, i64) = (q(&mut rc, &format!("PFCOUNT {key}")), q(&mut kc, &format!("PFCOUNT {key}")));
+        let (a, b): (i64, i64) = (
+            q(&mut rc, &format!("PFCOUNT {key}")),
+            q(&mut kc, &format!("PFCOUNT {key}")),
+        );
         assert_eq!(a, b, "{key}");
-        assert!(get_bytes(&mut rc, key) == get_bytes(&mut kc, key), "{key} after PFCOUNT");
+        assert!(
+            get_bytes(&mut rc, key) == get_bytes(&mut kc, key),
+            "{key} after PFCOUNT"
+        );
     }
     let enc: String = q(&mut kc, "PFDEBUG ENCODING many");
     assert_eq!(enc, "sparse");
     let enc: String = q(&mut kc, "PFDEBUG ENCODING dense");
     assert_eq!(enc, "dense");
     // Merges, sparse into new, dense into sparse.
-    for line in ["PFMERGE m1 three some many", "PFMERGE m2 three dense", "PFMERGE some dense"] {
+    for line in [
+        "PFMERGE m1 three some many",
+        "PFMERGE m2 three dense",
+        "PFMERGE some dense",
+    ] {
         q::<()>(&mut rc, line);
         q::<()>(&mut kc, line);
         let key = line.split(' ').nth(1).unwrap_or_default();
@@ -242,7 +279,10 @@ fn values_move_between_redis_and_keel() {
         pfadd_all(&mut rc, key, &elements(key, n));
         let val = get_bytes(&mut rc, key);
         set_bytes(&mut kc, key, &val);
-        let (a, b): (i64, i64) = (q(&mut rc, &format!("PFCOUNT {key}")), q(&mut kc, &format!("PFCOUNT {key}")));
+        let (a, b): (i64, i64) = (
+            q(&mut rc, &format!("PFCOUNT {key}")),
+            q(&mut kc, &format!("PFCOUNT {key}")),
+        );
         assert_eq!(a, b, "{key}");
         // And keel keeps adding to it exactly as Redis does.
         let more = elements("more", 100);
@@ -255,7 +295,10 @@ fn values_move_between_redis_and_keel() {
         pfadd_all(&mut kc, key, &elements(key, n));
         let val = get_bytes(&mut kc, key);
         set_bytes(&mut rc, key, &val);
-        let (a, b): (i64, i64) = (q(&mut rc, &format!("PFCOUNT {key}")), q(&mut kc, &format!("PFCOUNT {key}")));
+        let (a, b): (i64, i64) = (
+            q(&mut rc, &format!("PFCOUNT {key}")),
+            q(&mut kc, &format!("PFCOUNT {key}")),
+        );
         assert_eq!(a, b, "{key}");
     }
     // Multi-key counts over values of both origins.

@@ -23,8 +23,7 @@ pub fn popcount(b: &[u8]) -> u64 {
 /// Bit `i` of `data` (0 past the end).
 pub fn get_bit(data: &[u8], i: u64) -> bool {
     let byte = usize::try_from(i >> 3).unwrap_or(usize::MAX);
-    data.get(byte)
-        .is_some_and(|b| b & (0x80 >> (i & 7)) != 0)
+    data.get(byte).is_some_and(|b| b & (0x80 >> (i & 7)) != 0)
 }
 
 /// Sets bit `i` of `data` to `on` (ignored past the end).
@@ -239,7 +238,7 @@ mod tests {
             let fill = if rnd() % 2 == 0 { 0u8 } else { 0xff };
             let mut data = vec![fill; len];
             for _ in 0..(rnd() % 3) {
-                let i = (rnd() % (len as u64 * 8)) as u64;
+                let i = rnd() % (len as u64 * 8);
                 set_bit(&mut data, i, fill == 0);
             }
             let total = len as u64 * 8;
@@ -248,7 +247,11 @@ mod tests {
             for bit in [false, true] {
                 let (n, first) = naive(&data, bit, s, e);
                 assert_eq!(count_range(&data, s, e), n);
-                assert_eq!(find_range(&data, bit, s, e), first, "{data:?} {bit} {s} {e}");
+                assert_eq!(
+                    find_range(&data, bit, s, e),
+                    first,
+                    "{data:?} {bit} {s} {e}"
+                );
             }
         }
     }

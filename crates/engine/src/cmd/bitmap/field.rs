@@ -126,7 +126,11 @@ fn write(data: &mut [u8], op: &Op) -> (Frame, bool) {
             Some(None) => return (Frame::Null, false),
         };
         bits::set_field(data, off, w, new as u64);
-        let reply = if matches!(op.kind, Kind::IncrBy(_)) { new } else { old };
+        let reply = if matches!(op.kind, Kind::IncrBy(_)) {
+            new
+        } else {
+            old
+        };
         (Frame::Integer(reply), old != new)
     } else {
         let old = bits::get_field(data, off, w);
@@ -141,7 +145,11 @@ fn write(data: &mut [u8], op: &Op) -> (Frame, bool) {
             Some(None) => return (Frame::Null, false),
         };
         bits::set_field(data, off, w, new);
-        let reply = if matches!(op.kind, Kind::IncrBy(_)) { new } else { old };
+        let reply = if matches!(op.kind, Kind::IncrBy(_)) {
+            new
+        } else {
+            old
+        };
         (Frame::Integer(reply as i64), old != new)
     }
 }
@@ -215,7 +223,17 @@ mod tests {
         assert_eq!(field_type(b"i64").ok(), Some((true, 64)));
         assert_eq!(field_type(b"u63").ok(), Some((false, 63)));
         assert_eq!(field_type(b"u8\0junk").ok(), Some((false, 8)));
-        for bad in [&b"u64"[..], b"i65", b"i0", b"u", b"", b"x8", b"i08", b"i-1", b"I8"] {
+        for bad in [
+            &b"u64"[..],
+            b"i65",
+            b"i0",
+            b"u",
+            b"",
+            b"x8",
+            b"i08",
+            b"i-1",
+            b"I8",
+        ] {
             assert!(field_type(bad).is_err(), "{bad:?}");
         }
     }

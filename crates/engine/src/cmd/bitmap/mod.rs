@@ -154,7 +154,12 @@ fn setbit(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         old
     }));
     if grown || old != on {
-        ctx.emit(vec![s("SETBIT"), key.clone(), n(offset as i64), n(on as i64)]);
+        ctx.emit(vec![
+            s("SETBIT"),
+            key.clone(),
+            n(offset as i64),
+            n(on as i64),
+        ]);
         ctx.notify(STRING, "setbit", key);
     }
     Frame::Integer(old as i64)
@@ -287,7 +292,10 @@ fn bitop(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         BitOp::And => {
             for src in &srcs[1..] {
                 let n = src.len();
-                res[..n].iter_mut().zip(src.iter()).for_each(|(r, b)| *r &= b);
+                res[..n]
+                    .iter_mut()
+                    .zip(src.iter())
+                    .for_each(|(r, b)| *r &= b);
                 res[n..].fill(0);
             }
         }

@@ -121,9 +121,15 @@ fn bitcount_ranges() {
     assert_eq!(r(&e, &mut s, "BITCOUNT s 3 1"), int(0));
     // Both negative and reversed: 0 before the unit is even looked at.
     assert_eq!(r(&e, &mut s, "BITCOUNT s -1 -3 foo"), int(0));
-    assert_eq!(r(&e, &mut s, "BITCOUNT s 1 -3 foo"), error("ERR syntax error"));
+    assert_eq!(
+        r(&e, &mut s, "BITCOUNT s 1 -3 foo"),
+        error("ERR syntax error")
+    );
     assert_eq!(r(&e, &mut s, "BITCOUNT s 0"), error("ERR syntax error"));
-    assert_eq!(r(&e, &mut s, "BITCOUNT s 0 1 bit x"), error("ERR syntax error"));
+    assert_eq!(
+        r(&e, &mut s, "BITCOUNT s 0 1 bit x"),
+        error("ERR syntax error")
+    );
     assert_eq!(
         r(&e, &mut s, "BITCOUNT s a 1"),
         error("ERR value is not an integer or out of range")
@@ -165,8 +171,14 @@ fn bitpos_ranges() {
         error("ERR value is not an integer or out of range")
     );
     // The unit is checked before the end.
-    assert_eq!(r(&e, &mut s, "BITPOS k 1 0 x foo"), error("ERR syntax error"));
-    assert_eq!(r(&e, &mut s, "BITPOS k 1 0 1 BIT x"), error("ERR syntax error"));
+    assert_eq!(
+        r(&e, &mut s, "BITPOS k 1 0 x foo"),
+        error("ERR syntax error")
+    );
+    assert_eq!(
+        r(&e, &mut s, "BITPOS k 1 0 1 BIT x"),
+        error("ERR syntax error")
+    );
 }
 
 #[test]
@@ -210,11 +222,19 @@ fn bitfield_ops() {
     let mut s = Session::default();
     let arr = |v: Vec<Frame>| Frame::Array(v);
     assert_eq!(
-        r(&e, &mut s, "BITFIELD k SET u8 0 255 GET u8 0 INCRBY u8 0 10 GET i8 0"),
+        r(
+            &e,
+            &mut s,
+            "BITFIELD k SET u8 0 255 GET u8 0 INCRBY u8 0 10 GET i8 0"
+        ),
         arr(vec![int(0), int(255), int(9), int(9)])
     );
     assert_eq!(
-        r(&e, &mut s, "BITFIELD k OVERFLOW SAT INCRBY u8 0 300 OVERFLOW FAIL INCRBY u8 0 1 INCRBY i8 #1 -200"),
+        r(
+            &e,
+            &mut s,
+            "BITFIELD k OVERFLOW SAT INCRBY u8 0 300 OVERFLOW FAIL INCRBY u8 0 1 INCRBY i8 #1 -200"
+        ),
         arr(vec![int(255), Frame::Null, Frame::Null])
     );
     assert_eq!(
@@ -237,8 +257,14 @@ fn bitfield_ops() {
         r(&e, &mut s, "BITFIELD k OVERFLOW foo"),
         error("ERR Invalid OVERFLOW type specified")
     );
-    assert_eq!(r(&e, &mut s, "BITFIELD k GET u8"), error("ERR syntax error"));
-    assert_eq!(r(&e, &mut s, "BITFIELD k INCRBY u8 0 1 GET"), error("ERR syntax error"));
+    assert_eq!(
+        r(&e, &mut s, "BITFIELD k GET u8"),
+        error("ERR syntax error")
+    );
+    assert_eq!(
+        r(&e, &mut s, "BITFIELD k INCRBY u8 0 1 GET"),
+        error("ERR syntax error")
+    );
     assert_eq!(
         r(&e, &mut s, "BITFIELD k SET u8 0 x"),
         error("ERR value is not an integer or out of range")
@@ -313,6 +339,10 @@ fn replaying_effects_rebuilds_the_bytes() {
         }
     }
     for k in ["a", "b", "c", "d"] {
-        assert_eq!(value(&live, k).map(|v| v.0), value(&copy, k).map(|v| v.0), "{k}");
+        assert_eq!(
+            value(&live, k).map(|v| v.0),
+            value(&copy, k).map(|v| v.0),
+            "{k}"
+        );
     }
 }

@@ -503,7 +503,9 @@ pub fn histogram(data: &[u8]) -> Option<[u64; 64]> {
             }
             Some(h)
         }
-        Some(&SPARSE) => sparse_runs(data, |_, run, val| h[val as usize] += run as u64).then_some(h),
+        Some(&SPARSE) => {
+            sparse_runs(data, |_, run, val| h[val as usize] += run as u64).then_some(h)
+        }
         _ => None,
     }
 }
@@ -637,7 +639,9 @@ mod tests {
         let mut seed = 7u64;
         for round in 0..3 {
             for (i, w) in want.iter_mut().enumerate() {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let v = ((seed >> 33) as u8 ^ round) & 63;
                 *w = v;
                 dense_put(&mut regs, i, v);

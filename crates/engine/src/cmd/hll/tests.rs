@@ -67,7 +67,9 @@ fn pfadd_writes_redis_bytes_and_logs_itself() {
     // What Redis 7.0.15 answers for the same elements.
     assert_eq!(
         r(&e, &mut s, "PFDEBUG DECODE h"),
-        Frame::Bulk(Bytes::from_static(b"Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603"))
+        Frame::Bulk(Bytes::from_static(
+            b"Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603"
+        ))
     );
     assert_eq!(r(&e, &mut s, "PFDEBUG ENCODING h"), Frame::simple("sparse"));
     assert_eq!(value(&e, "h").map(|v| v.1), Some(true));
@@ -123,7 +125,15 @@ fn type_errors_and_corruption() {
     assert_eq!(r(&e, &mut s, "PFMERGE d str"), error(NOT_HLL));
     assert_eq!(r(&e, &mut s, "PFDEBUG ENCODING str"), error(NOT_HLL));
     // A dense header with the wrong length is not a HyperLogLog.
-    runb(&e, &s, &[b"SET", b"bad", b"HYLL\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"]);
+    runb(
+        &e,
+        &s,
+        &[
+            b"SET",
+            b"bad",
+            b"HYLL\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+        ],
+    );
     assert_eq!(r(&e, &mut s, "PFCOUNT bad"), error(NOT_HLL));
     // A sparse body that covers too few registers is corrupt.
     let mut v = repr::new_sparse().to_vec();
@@ -271,11 +281,16 @@ fn replaying_effects_rebuilds_identical_bytes() {
         let k = keys[rnd(3) as usize];
         let line = match rnd(6) {
             0..=2 => {
-                let elems: Vec<String> = (0..1 + rnd(8)).map(|_| format!("e{}", rnd(400))).collect();
+                let elems: Vec<String> =
+                    (0..1 + rnd(8)).map(|_| format!("e{}", rnd(400))).collect();
                 format!("PFADD {k} {}", elems.join(" "))
             }
             3 => format!("PFCOUNT {k}"),
-            4 => format!("PFMERGE {k} {} {}", keys[rnd(3) as usize], keys[rnd(3) as usize]),
+            4 => format!(
+                "PFMERGE {k} {} {}",
+                keys[rnd(3) as usize],
+                keys[rnd(3) as usize]
+            ),
             _ => format!("PFCOUNT {k} {}", keys[rnd(3) as usize]),
         };
         let (_, effects) = run(&live, &mut s, &line);
@@ -292,7 +307,10 @@ fn replaying_effects_rebuilds_identical_bytes() {
     set_limit(&big, 3000);
     let elems: Vec<String> = (0..300).map(|i| format!("m{i}")).collect();
     let (_, fxs) = run(&live, &mut s, &format!("PFADD m {}", elems.join(" ")));
-    assert_eq!(r(&live, &mut s, "PFDEBUG ENCODING m"), Frame::simple("dense"));
+    assert_eq!(
+        r(&live, &mut s, "PFDEBUG ENCODING m"),
+        Frame::simple("dense")
+    );
     for eff in &fxs {
         big.run_argv(&Session::default(), &eff.argv);
     }
