@@ -315,6 +315,9 @@ fn bitop(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         raw: true,
     };
     let now = ctx.now;
+    // Redis's setKey looks the destination up for writing first (so an expired
+    // one is reclaimed, and announced, before the new value is added).
+    let _ = ctx.lookup_write(dest);
     ctx.insert(dest.clone(), Entry::new(value, 0, now));
     ctx.emit(argv.to_vec());
     ctx.notify(STRING, "set", dest);
