@@ -62,9 +62,10 @@ fn is_dense(b: &[u8]) -> bool {
 }
 
 /// Runs `f` on the HyperLogLog at `key` made writable (and raw), or on a new
-/// empty one stored there when the key is missing (`f` learns which). `f`'s
-/// second result says whether the value must be kept. Returns `f`'s result and
-/// whether the value was sparse (or new) before and is dense after.
+/// empty one stored there when the key is missing (`f`'s second argument says
+/// which). Returns `f`'s result and whether the value was sparse (or new)
+/// before and is dense after. WRONGTYPE (either text) when `key` holds
+/// something else.
 fn with_hll<R>(
     ctx: &mut Ctx,
     key: &Bytes,
