@@ -233,6 +233,31 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(move |(c, d, ks)| Op::Cmd([v(&[c, &d]), ks].concat())),
         1 => (key(), -3..4i64).prop_map(move |(k, n)| Op::Cmd(v(&["SRANDMEMBER", &k, &n.to_string()]))),
         // ---- end of sets
+        // ---- bitmaps, bit fields and HyperLogLogs (t-bits) ----------------------
+        2 => (key(), 0..64u8, 0..2u8).prop_map(move |(k, o, b)| Op::Cmd(v(&["SETBIT", &k, &o.to_string(), &b.to_string()]))),
+        2 => (key(), prop_oneof![Just("WRAP"), Just("SAT"), Just("FAIL")], prop_oneof![Just("i5"), Just("u7"), Just("i64"), Just("u1")], 0..80u8, -200..200i64, 0..6u8, 0..300u16)
+            .prop_map(move |(k, ow, t, o, by, h, x)| Op::Cmd(v(&["BITFIELD", &k, "OVERFLOW", ow, "INCRBY", t, &o.to_string(), &by.to_string(), "SET", "u8", &format!("#{h}"), &x.to_string(), "GET", "i3", "5"]))),
+        1 => (key(), 0..30u8).prop_map(move |(k, o)| Op::Cmd(v(&["BITFIELD_RO", &k, "GET", "u4", &o.to_string()]))),
+        1 => (prop_oneof![Just("AND"), Just("OR"), Just("XOR")], key(), key(), key()).prop_map(move |(op, d, a, b)| Op::Cmd(v(&["BITOP", op, &d, &a, &b]))),
+        1 => (key(), key()).prop_map(move |(d, a)| Op::Cmd(v(&["BITOP", "NOT", &d, &a]))),
+        1 => key().prop_map(move |d| Op::Cmd(v(&["BITOP", "OR", &d, "nokey"]))),
+        3 => (key(), proptest::collection::vec(0..500u16, 0..4)).prop_map(move |(k, es)| {
+            let mut a = v(&["PFADD", &k]);
+            a.extend(es.iter().map(|e| format!("e{e}")));
+            Op::Cmd(a)
+        }),
+        1 => (key(), 0..5u16).prop_map(move |(k, base)| {
+            // Enough elements to turn the HyperLogLog dense.
+            let mut a = v(&["PFADD", &k]);
+            a.extend((0..600u16).map(|e| format!("d{base}-{e}")));
+            Op::Cmd(a)
+        }),
+        2 => key().prop_map(move |k| Op::Cmd(v(&["PFCOUNT", &k]))),
+        1 => (key(), key()).prop_map(move |(a, b)| Op::Cmd(v(&["PFCOUNT", &a, &b]))),
+        1 => (key(), key(), key()).prop_map(move |(d, a, b)| Op::Cmd(v(&["PFMERGE", &d, &a, &b]))),
+        1 => key().prop_map(move |k| Op::Cmd(v(&["PFDEBUG", "TODENSE", &k]))),
+        1 => (key(), 64..128u8).prop_map(move |(k, o)| Op::Cmd(v(&["SETBIT", &k, &o.to_string(), "1"]))),
+        // ---- end of bitmaps, bit fields and HyperLogLogs ------------------------
         1 => Just(Op::Cmd(v(&["FLUSHDB"]))),
         1 => Just(Op::Cmd(v(&["FLUSHALL"]))),
         // ---- sorted sets (zset helper): small key space shared with the

@@ -660,6 +660,7 @@ fn encoding_thresholds(c: &crate::config::Config) -> keel_engine::types::Thresho
         set_max_intset_entries: size("set-max-intset-entries"),
         zset_max_listpack_entries: size("zset-max-listpack-entries"),
         zset_max_listpack_value: size("zset-max-listpack-value"),
+        hll_sparse_max_bytes: size("hll-sparse-max-bytes"),
     }
 }
 

@@ -94,7 +94,7 @@ fn del_effect(key: &Bytes) -> Vec<Bytes> {
 /// buffer when nothing else shares it and it is large enough. Grows the way
 /// Redis's sds does (double below 1MB, then 1MB more), so repeated APPENDs are
 /// amortised. Callers have checked `need` against [`MAX_STRING`].
-fn make_room(old: Bytes, need: usize) -> BytesMut {
+pub(crate) fn make_room(old: Bytes, need: usize) -> BytesMut {
     const MB: usize = 1024 * 1024;
     match old.try_into_mut() {
         Ok(m) if m.capacity() >= need => m,

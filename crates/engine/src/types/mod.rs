@@ -6,7 +6,8 @@
 //! goes through the type's methods, never its fields.
 //!
 //! Strings, bitmaps and HyperLogLogs are all [`Value::Str`](crate::value::Value)
-//! and have no module here.
+//! and have no module here (the HyperLogLog layout lives in `cmd::hll`; its one
+//! threshold, `hll-sparse-max-bytes`, is in [`Limits`]).
 
 pub mod hash;
 pub mod list;
@@ -31,6 +32,7 @@ pub struct Limits {
     set_max_intset_entries: AtomicU64,
     zset_max_listpack_entries: AtomicU64,
     zset_max_listpack_value: AtomicU64,
+    hll_sparse_max_bytes: AtomicU64,
 }
 
 impl Default for Limits {
@@ -43,6 +45,7 @@ impl Default for Limits {
             set_max_intset_entries: AtomicU64::new(512),
             zset_max_listpack_entries: AtomicU64::new(128),
             zset_max_listpack_value: AtomicU64::new(64),
+            hll_sparse_max_bytes: AtomicU64::new(3000),
         }
     }
 }
@@ -57,6 +60,8 @@ pub struct Thresholds {
     pub set_max_intset_entries: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    /// Largest sparse HyperLogLog (header included) before it turns dense.
+    pub hll_sparse_max_bytes: usize,
 }
 
 impl Default for Thresholds {
@@ -74,6 +79,7 @@ impl Limits {
             set_max_intset_entries: self.set_max_intset_entries.load(Relaxed) as usize,
             zset_max_listpack_entries: self.zset_max_listpack_entries.load(Relaxed) as usize,
             zset_max_listpack_value: self.zset_max_listpack_value.load(Relaxed) as usize,
+            hll_sparse_max_bytes: self.hll_sparse_max_bytes.load(Relaxed) as usize,
         }
     }
 
@@ -90,5 +96,7 @@ impl Limits {
             .store(t.zset_max_listpack_entries as u64, Relaxed);
         self.zset_max_listpack_value
             .store(t.zset_max_listpack_value as u64, Relaxed);
+        self.hll_sparse_max_bytes
+            .store(t.hll_sparse_max_bytes as u64, Relaxed);
     }
 }

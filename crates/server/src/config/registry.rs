@@ -678,7 +678,8 @@ pub static OPTIONS: &[OptionSpec] = &[
         .alias("zset-max-ziplist-entries"),
     umem("zset-max-listpack-value", 0, LONG_MAX, "64", H, "Small sorted-set encoding limit (bytes per member).")
         .alias("zset-max-ziplist-value"),
-    umem("hll-sparse-max-bytes", 0, LONG_MAX, "3000", I, "HyperLogLog sparse limit; keel picks its own representation."),
+    umem("hll-sparse-max-bytes", 0, LONG_MAX, "3000", H,
+        "Largest sparse HyperLogLog (bytes, header included) before it turns dense."),
     umem("stream-node-max-bytes", 0, LONG_MAX, "4096", I, "Stream node size; keel lays out streams its own way."),
     int("stream-node-max-entries", 0, LLONG_MAX, "100", I, "Stream node size; keel lays out streams its own way."),
     // ---- housekeeping --------------------------------------------------------------------------
