@@ -584,7 +584,7 @@ pub fn apply_fsync_policy(server: &Server) {
 }
 
 /// Applies the log to the engine while keeping memory within `maxmemory`: every
-/// few thousand commands it reads the allocator's figure; past the limit it evicts
+/// 256 commands it reads the allocator's figure; past the limit it evicts
 /// by the policy exactly as at runtime (nothing is logged while loading), or,
 /// under `noeviction`, stops the load with a message naming the limit, how far
 /// loading got, and what to do. It never changes a file.
@@ -598,7 +598,7 @@ struct MemoryGuard<'a> {
 }
 
 /// Commands between two memory checks while loading.
-const LOAD_MEMORY_CHECK_EVERY: u64 = 4096;
+const LOAD_MEMORY_CHECK_EVERY: u64 = 256;
 
 impl<'a> MemoryGuard<'a> {
     fn new(server: &'a Arc<Server>) -> MemoryGuard<'a> {

@@ -37,6 +37,10 @@ impl SlowLog {
                 let mut v = a[..128].to_vec();
                 v.extend_from_slice(format!("... ({more} more bytes)").as_bytes());
                 *a = Bytes::from(v);
+            } else {
+                // A copy: a slice would keep the client's whole read buffer
+                // alive for as long as the entry stays in the log.
+                *a = Bytes::copy_from_slice(a);
             }
         }
         self.entries.push_front(e);

@@ -373,3 +373,100 @@ fn memory_commands() {
         assert!(info_field(&mut con, "memory", f).is_some(), "{f}");
     }
 }
+
+/// Every policy on a restart whose data does not fit: half the keys have a TTL,
+/// and the limit forces evicting a part of them. allkeys-* and
+/// volatile-* evict while loading and start; noeviction refuses to start.
+#[test]
+fn restart_under_maxmemory_for_every_policy() {
+    let dir = common::temp_dir("evict-load-all");
+    let mut s = TestServer::start_in(&dir, &["--appendonly", "yes"]);
+    let mut con = s.conn();
+    let base = used(&mut con);
+    // Interleaved, so keys with a TTL are there to evict all along the replay.
+    for c in 0..8 {
+        fill(&mut con, &format!("plain{c}"), 1000, 0);
+        fill(&mut con, &format!("ttl{c}"), 1000, 100_000);
+    }
+    drop(con);
+    s.terminate();
+    let max = (base + (14 << 20)).to_string();
+    for policy in [
+        "allkeys-lru",
+        "allkeys-lfu",
+        "allkeys-random",
+        "volatile-lru",
+        "volatile-lfu",
+        "volatile-random",
+        "volatile-ttl",
+    ] {
+        let mut s = TestServer::start_in(
+            &dir,
+            &[
+                "--appendonly",
+                "yes",
+                "--maxmemory",
+                &max,
+                "--maxmemory-policy",
+                policy,
+            ],
+        );
+        s.keep_dir();
+        let mut con = s.conn();
+        let plain = keys(&mut con, "plain*").len();
+        let ttl = keys(&mut con, "ttl*").len();
+        assert!(plain + ttl < 16_000, "{policy}: nothing evicted");
+        if policy.starts_with("volatile") {
+            assert_eq!(plain, 8000, "{policy} evicted keys without a TTL");
+        }
+        assert!(
+            s.log().contains("keys were evicted while loading"),
+            "{policy}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The historic failure: a user with little memory who flushes regularly. The
+/// log holds far more data than was ever live at once; replaying it frees memory
+/// at each FLUSHDB, so a restart under a maxmemory that fits the live data (with
+/// noeviction) loads everything, and the peak while loading stays under it.
+#[test]
+fn flushing_workload_restarts_within_the_memory_that_was_in_use() {
+    let dir = common::temp_dir("evict-historic");
+    let mut s = TestServer::start_in(&dir, &["--appendonly", "yes"]);
+    let mut con = s.conn();
+    let base = used(&mut con);
+    // A key in db 1 keeps FLUSHDB from emptying everything (which would reset
+    // the log at once): replay really goes through every cycle.
+    let _: () = q(&mut con, "SELECT 1");
+    let _: () = q(&mut con, "SET keep me");
+    let _: () = q(&mut con, "SELECT 0");
+    for cycle in 0..6 {
+        fill(&mut con, &format!("c{cycle}"), 3000, 0);
+        let _: () = q(&mut con, "FLUSHDB");
+    }
+    fill(&mut con, "live", 2000, 0);
+    drop(con);
+    s.terminate();
+    let aof: u64 = std::fs::read_dir(dir.join("appendonlydir"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(
+        aof > 18_000_000,
+        "the log should hold every cycle: {aof} bytes"
+    );
+    let max = base + (6 << 20);
+    let s = TestServer::start_in(
+        &dir,
+        &["--appendonly", "yes", "--maxmemory", &max.to_string()],
+    );
+    let mut con = s.conn();
+    assert_eq!(i(&mut con, "DBSIZE"), 2000);
+    let peak: u64 = info_field(&mut con, "memory", "used_memory_peak")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(peak <= max, "peak while loading {peak} > maxmemory {max}");
+}

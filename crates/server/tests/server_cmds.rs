@@ -853,7 +853,7 @@ fn command_info_matches_redis_facts() {
         matches!(&got[2], Value::Array(a) if a[0] == Value::BulkString(b"config|get".to_vec()))
     );
     // A Redis command keel does not implement yet is unknown to COMMAND INFO.
-    let got: Vec<Value> = q(&mut con, "COMMAND INFO zunionstore");
+    let got: Vec<Value> = q(&mut con, "COMMAND INFO xadd");
     assert_eq!(got, vec![Value::Nil]);
     // RESP3: flags and categories are sets.
     let mut c3 = s.conn_resp3();
