@@ -103,22 +103,6 @@ pub fn fmt_i64(n: i64) -> bytes::Bytes {
     bytes::Bytes::copy_from_slice(b.format(n).as_bytes())
 }
 
-/// Formats a double the way INCRBYFLOAT and HINCRBYFLOAT store it: `%.17Lg` of a
-/// long double in Redis; with a double, the shortest representation that reads
-/// back to the same value, in plain (non-exponent) notation as Redis produces.
-pub fn fmt_incr_float(v: f64) -> String {
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let s = format!("{}", v);
-    // Rust's Display never uses exponent notation and is shortest-roundtrip.
-    if s == "-0" {
-        "0".into()
-    } else {
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,8 +134,5 @@ mod tests {
         assert_eq!(parse_f64(b"-0x1.8p1"), Some(-3.0));
         assert_eq!(parse_f64(b"0x"), None);
         assert_eq!(parse_f64(b"0xg"), None);
-        assert_eq!(fmt_incr_float(10.5), "10.5");
-        assert_eq!(fmt_incr_float(3.0), "3");
-        assert_eq!(fmt_incr_float(5.0e3), "5000");
     }
 }

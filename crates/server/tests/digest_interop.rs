@@ -190,8 +190,9 @@ fn read_replies_match_redis_byte_for_byte() {
         "INCRBYFLOAT f 10.5",
         "INCRBYFLOAT f 0.1",
         "INCRBYFLOAT s 1",
-        // (INCRBYFLOAT results needing more than a double's precision differ on
-        // purpose: keel computes in f64 where Redis uses a long double.)
+        "INCRBYFLOAT ld 0.1",
+        "INCRBYFLOAT ld 0.2",
+        "INCRBYFLOAT ld 1e400",
         "SETRANGE l 3 abc",
         "SETRANGE l -1 x",
         "SETRANGE l 536870912 x",

@@ -516,8 +516,15 @@ fn incrbyfloat() {
     assert_eq!(v(&mut con, "SET f 3 EX 100"), Value::Okay);
     assert_eq!(v(&mut con, "INCRBYFLOAT f 1.5"), bulk(b"4.5"));
     assert!(q::<i64>(&mut con, "TTL f") > 0);
-    // (Results needing more than a double's precision, and inputs beyond a
-    // double's range, differ from Redis's long double on purpose: not tested.)
+    // Long double arithmetic, as Redis: 0.1 + 0.2 is 0.3, and results beyond a
+    // double's range are numbers (digits as Redis 7.0.15 prints them).
+    assert_eq!(v(&mut con, "INCRBYFLOAT ld 0.1"), bulk(b"0.1"));
+    assert_eq!(v(&mut con, "INCRBYFLOAT ld 0.2"), bulk(b"0.3"));
+    let big: String = q(&mut con, "INCRBYFLOAT big 1e400");
+    assert!(
+        big.starts_with("1000000000000000000028188068394758") && big.len() == 401,
+        "{big}"
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //! HINCRBYFLOAT computes in x87 extended precision like Redis's `long double`
 //! (see [`ld`]), so results and their digits match Redis on x86-64.
 
-mod ld;
+pub(crate) mod ld;
 
 use super::args::*;
 use super::keys::parse_cursor;
