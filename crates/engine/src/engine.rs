@@ -895,6 +895,26 @@ pub mod testing {
     use super::*;
     use crate::clock::ManualClock;
 
+    /// Reply builders for assertions.
+    pub fn bulk(s: &str) -> Frame {
+        Frame::bulk(Bytes::copy_from_slice(s.as_bytes()))
+    }
+    pub fn int(n: i64) -> Frame {
+        Frame::Integer(n)
+    }
+    pub fn error(s: &str) -> Frame {
+        Frame::error(s)
+    }
+    pub fn arr(v: Vec<Frame>) -> Frame {
+        Frame::Array(v)
+    }
+
+    /// Runs a command given as separate arguments (binary, empty allowed).
+    pub fn runb(e: &Engine, s: &Session, argv: &[&[u8]]) -> (Frame, Vec<Effect>) {
+        let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
+        e.run_argv(s, &argv)
+    }
+
     /// An engine on a manual clock starting at 1,000,000,000,000 ms.
     pub fn engine() -> (Engine, ManualClock) {
         let clock = ManualClock::new(1_000_000_000_000);

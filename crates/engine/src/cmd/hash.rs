@@ -427,32 +427,14 @@ fn hscan(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::testing::{engine, fx, notes_engine, run};
-    use crate::engine::{Effect, Engine, Session};
-    use bytes::Bytes;
+    use crate::engine::testing::{arr, bulk, engine, error, fx, int, notes_engine, run, runb};
+    use crate::engine::{Engine, Session};
     use keel_protocol::Frame;
-
-    fn bulk(s: &str) -> Frame {
-        Frame::bulk(Bytes::copy_from_slice(s.as_bytes()))
-    }
-    fn int(n: i64) -> Frame {
-        Frame::Integer(n)
-    }
-    fn error(s: &str) -> Frame {
-        Frame::error(s)
-    }
-    fn arr(v: Vec<Frame>) -> Frame {
-        Frame::Array(v)
-    }
     fn r(e: &Engine, s: &mut Session, line: &str) -> Frame {
         run(e, s, line).0
     }
     fn f(e: &Engine, s: &mut Session, line: &str) -> Vec<String> {
         fx(&run(e, s, line).1)
-    }
-    fn runb(e: &Engine, s: &Session, argv: &[&[u8]]) -> (Frame, Vec<Effect>) {
-        let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
-        e.run_argv(s, &argv)
     }
     fn encoding(e: &Engine, s: &mut Session, key: &str) -> Frame {
         r(e, s, &format!("OBJECT ENCODING {key}"))

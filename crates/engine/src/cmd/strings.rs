@@ -872,7 +872,7 @@ fn lcs(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 mod tests {
     use super::MAX_STRING;
     use crate::clock::ManualClock;
-    use crate::engine::testing::{engine, fx, run};
+    use crate::engine::testing::{arr, bulk, engine, error, fx, int, run, runb};
     use crate::engine::{Effect, Engine, Session};
     use bytes::Bytes;
     use keel_protocol::Frame;
@@ -882,24 +882,6 @@ mod tests {
 
     fn ok() -> Frame {
         Frame::ok()
-    }
-    fn bulk(s: &str) -> Frame {
-        Frame::bulk(Bytes::copy_from_slice(s.as_bytes()))
-    }
-    fn int(n: i64) -> Frame {
-        Frame::Integer(n)
-    }
-    fn error(s: &str) -> Frame {
-        Frame::error(s)
-    }
-    fn arr(v: Vec<Frame>) -> Frame {
-        Frame::Array(v)
-    }
-
-    /// Runs a command given as separate arguments (binary, empty allowed).
-    fn runb(e: &Engine, s: &Session, argv: &[&[u8]]) -> (Frame, Vec<Effect>) {
-        let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
-        e.run_argv(s, &argv)
     }
 
     /// Reply only.

@@ -1,15 +1,11 @@
 //! Unit tests of the bitmap commands: replies, errors and effects, and replay of
 //! the effects rebuilding the same bytes.
 
-use crate::engine::testing::{engine, fx, notes_engine, run};
-use crate::engine::{Effect, Engine, Session};
+use crate::engine::testing::{engine, error, fx, int, notes_engine, run, runb};
+use crate::engine::{Engine, Session};
 use crate::value::Value;
 use bytes::Bytes;
 use keel_protocol::Frame;
-
-fn int(n: i64) -> Frame {
-    Frame::Integer(n)
-}
 
 fn r(e: &Engine, s: &mut Session, line: &str) -> Frame {
     run(e, s, line).0
@@ -17,11 +13,6 @@ fn r(e: &Engine, s: &mut Session, line: &str) -> Frame {
 
 fn f(e: &Engine, s: &mut Session, line: &str) -> Vec<String> {
     fx(&run(e, s, line).1)
-}
-
-fn runb(e: &Engine, s: &Session, argv: &[&[u8]]) -> (Frame, Vec<Effect>) {
-    let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
-    e.run_argv(s, &argv)
 }
 
 /// The string at `key` in db 0 and whether it is raw.
@@ -35,10 +26,6 @@ fn value(e: &Engine, key: &str) -> Option<(Vec<u8>, bool)> {
         }
     });
     out
-}
-
-fn error(s: &str) -> Frame {
-    Frame::error(s)
 }
 
 /// Stores a one-element list under `key` in db 0 (the list commands live in

@@ -2,15 +2,11 @@
 //! of the effects rebuilding byte-identical values.
 
 use super::{repr, selftest};
-use crate::engine::testing::{engine, fx, notes_engine, run};
-use crate::engine::{Effect, Engine, Session};
+use crate::engine::testing::{engine, error, fx, int, notes_engine, run, runb};
+use crate::engine::{Engine, Session};
 use crate::value::Value;
 use bytes::Bytes;
 use keel_protocol::Frame;
-
-fn int(n: i64) -> Frame {
-    Frame::Integer(n)
-}
 
 fn r(e: &Engine, s: &mut Session, line: &str) -> Frame {
     run(e, s, line).0
@@ -18,11 +14,6 @@ fn r(e: &Engine, s: &mut Session, line: &str) -> Frame {
 
 fn f(e: &Engine, s: &mut Session, line: &str) -> Vec<String> {
     fx(&run(e, s, line).1)
-}
-
-fn runb(e: &Engine, s: &Session, argv: &[&[u8]]) -> (Frame, Vec<Effect>) {
-    let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
-    e.run_argv(s, &argv)
 }
 
 /// The string at `key` in db 0 and whether it is raw.
@@ -48,10 +39,6 @@ fn set_limit(e: &Engine, limit: usize) {
         ..Default::default()
     };
     e.limits().set(t);
-}
-
-fn error(s: &str) -> Frame {
-    Frame::error(s)
 }
 
 const NOT_HLL: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";

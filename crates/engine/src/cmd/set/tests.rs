@@ -1,15 +1,11 @@
 //! Unit tests of the set commands: replies, effects (and their replay),
 //! notifications, encodings.
 
-use crate::engine::testing::{engine, fx, notes_engine, run};
+use crate::engine::testing::{engine, fx, int, notes_engine, run};
 use crate::engine::{Effect, Engine, Session};
 use bytes::Bytes;
 use keel_protocol::Frame;
 use std::collections::BTreeSet;
-
-fn int(n: i64) -> Frame {
-    Frame::Integer(n)
-}
 
 fn r(e: &Engine, s: &mut Session, line: &str) -> Frame {
     run(e, s, line).0
