@@ -58,7 +58,7 @@ pub trait ShardSnapshot: Send + Sync {
     /// The whole shard, except the keys in `shard.snapshot_done` (already taken).
     fn take(&self, shard_index: usize, shard: &Shard);
     /// Single keys, as they were, before a command changes them: (db, key, entry).
-    fn take_keys(&self, shard_index: usize, entries: &[(usize, &Bytes, &Entry)]);
+    fn take_keys(&self, shard_index: usize, entries: &[(usize, &[u8], &Entry)]);
 }
 
 /// A sink that drops everything (a server with no AOF and nobody watching).
@@ -210,7 +210,7 @@ impl Engine {
 
     /// Records one notification outside a command (the active expiry cycle);
     /// the caller holds the key's shard lock.
-    pub fn notify_one(&self, class: u32, event: &'static str, db: usize, key: &Bytes) {
+    pub fn notify_one(&self, class: u32, event: &'static str, db: usize, key: &[u8]) {
         let flags = self.notify_flags();
         if flags & class == 0 {
             return;
@@ -221,7 +221,7 @@ impl Engine {
                 class,
                 event,
                 db,
-                key: key.clone(),
+                key: Bytes::copy_from_slice(key),
             }],
         );
     }
@@ -331,16 +331,16 @@ impl Engine {
                     if shard.snapshot_done.contains(*k) {
                         continue;
                     }
-                    let mut found: Vec<(usize, &Bytes, &Entry)> = Vec::new();
+                    let mut found: Vec<(usize, &[u8], &Entry)> = Vec::new();
                     for (db, part) in shard.dbs.iter().enumerate() {
                         if let Some((key, e)) = part.map.get_key_value(*k) {
-                            found.push((db, key, e));
+                            found.push((db, &key[..], e));
                         }
                     }
                     if !found.is_empty() {
                         snap.take_keys(*i, &found);
                     }
-                    shard.snapshot_done.insert(Bytes::copy_from_slice(k));
+                    shard.snapshot_done.insert(Box::from(*k));
                 }
             }
         }
@@ -784,9 +784,9 @@ impl<'e, 'l> Ctx<'e, 'l> {
             entry.lru = self.engine.evict.initial(self.now);
         }
         if self.notify_flags & notify::NEW == 0 {
-            return self.dbs(db, &key).insert(key, entry);
+            return self.dbs(db, &key).insert(&key, entry);
         }
-        let old = self.dbs(db, &key).insert(key.clone(), entry);
+        let old = self.dbs(db, &key).insert(&key, entry);
         if old.is_none() {
             self.notify_in(notify::NEW, "new", db, &key);
         }

@@ -216,7 +216,7 @@ struct Candidate {
     score: u64,
     shard: usize,
     db: usize,
-    key: Bytes,
+    key: crate::keyspace::Key,
 }
 
 impl Engine {
@@ -387,7 +387,7 @@ impl Engine {
         &self,
         shard: usize,
         db: usize,
-        key: &Bytes,
+        key: &[u8],
         policy: Policy,
     ) -> Option<u64> {
         let mut locks = self.lock(vec![shard]);
@@ -401,7 +401,7 @@ impl Engine {
         self.notify_one(crate::notify::EVICTED, "evicted", db, key);
         self.emit(&[Effect::new(
             db,
-            vec![Bytes::from_static(b"DEL"), key.clone()],
+            vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
         )]);
         // Freed after the lock is released.
         drop(locks);

@@ -116,7 +116,7 @@ impl ActiveExpire {
                 out.rounds += 1;
                 // Few keys: check them all; otherwise sample positions at random.
                 let mut sampled = 0u64;
-                let mut stale: Vec<Bytes> = Vec::new();
+                let mut stale: Vec<crate::keyspace::Key> = Vec::new();
                 for i in 0..len.min(KEYS_PER_LOOP) {
                     let pos = if len <= KEYS_PER_LOOP {
                         i
@@ -138,7 +138,10 @@ impl ActiveExpire {
                         expired += 1;
                         shard.stats.expired_keys += 1;
                         engine.notify_one(crate::notify::EXPIRED, "expired", db, &k);
-                        engine.emit(&[Effect::new(db, vec![Bytes::from_static(b"DEL"), k])]);
+                        engine.emit(&[Effect::new(
+                            db,
+                            vec![Bytes::from_static(b"DEL"), Bytes::from(k)],
+                        )]);
                     }
                 }
                 out.sampled += sampled;

@@ -7,9 +7,10 @@
 //! insertion-ordered map (so a random key and a SCAN position are O(1)) and the set
 //! of its keys that carry a TTL (so the active expiry cycle samples only those).
 
+pub use crate::keymap::{Key, KeyMap};
 use crate::value::Entry;
 use bytes::Bytes;
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexSet;
 use std::hash::BuildHasher;
 
 pub type Hasher = foldhash::fast::RandomState;
@@ -17,8 +18,9 @@ pub type Hasher = foldhash::fast::RandomState;
 /// One database's part of one shard.
 #[derive(Default)]
 pub struct DbShard {
-    pub map: IndexMap<Bytes, Entry, Hasher>,
-    pub expires: IndexSet<Bytes, Hasher>,
+    pub map: KeyMap,
+    /// The keys that carry a TTL (a copy of each).
+    pub expires: IndexSet<Key, Hasher>,
 }
 
 impl DbShard {
@@ -32,31 +34,21 @@ impl DbShard {
 
     /// Inserts or replaces `key`, keeping the TTL index in step.
     ///
-    /// Keys and string values arrive as slices of a connection's read buffer;
-    /// storing such a slice would keep the whole buffer alive for as long as the
-    /// key lives. Small ones are copied into allocations of their own here.
-    pub fn insert(&mut self, key: Bytes, mut entry: Entry) -> Option<Entry> {
+    /// String values arrive as slices of a connection's read buffer; storing
+    /// such a slice would keep the whole buffer alive for as long as the key
+    /// lives, so small ones are copied into allocations of their own here (the
+    /// key always is: the map stores its own copy).
+    pub fn insert(&mut self, key: &[u8], mut entry: Entry) -> Option<Entry> {
         entry.value.compact();
         let expires = entry.expire_at != 0;
-        // One hash lookup: the (small, so cheap to copy) key is compacted up front.
-        let (idx, old) = match self.map.entry(compact(key)) {
-            indexmap::map::Entry::Occupied(mut o) => {
-                (o.index(), Some(std::mem::replace(o.get_mut(), entry)))
-            }
-            indexmap::map::Entry::Vacant(v) => {
-                let i = v.index();
-                v.insert(entry);
-                (i, None)
-            }
-        };
+        let (idx, old) = self.map.insert_full(key, entry);
         let had = old.as_ref().is_some_and(|o| o.expire_at != 0);
         if expires != had {
             if let Some((k, _)) = self.map.get_index(idx) {
-                let k = k.clone();
                 if expires {
-                    self.expires.insert(k);
+                    self.expires.insert(k.clone());
                 } else {
-                    self.expires.swap_remove(&k);
+                    self.expires.swap_remove(&k[..]);
                 }
             }
         }
@@ -88,7 +80,7 @@ impl DbShard {
     }
 
     pub fn clear(&mut self) {
-        self.map = IndexMap::default();
+        self.map = KeyMap::default();
         self.expires = IndexSet::default();
     }
 }
@@ -125,7 +117,7 @@ pub struct Shard {
     /// While pending: keys (by name, in every database) already handed to the
     /// snapshot one by one, before a command changed them; the rest of the shard
     /// is handed over later without them.
-    pub snapshot_done: std::collections::HashSet<Bytes, Hasher>,
+    pub snapshot_done: std::collections::HashSet<Key, Hasher>,
 }
 
 impl Shard {

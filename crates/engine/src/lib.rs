@@ -14,6 +14,7 @@ pub mod evict;
 pub mod expire;
 pub mod glob;
 pub mod inspect;
+pub mod keymap;
 pub mod keyspace;
 pub mod notify;
 pub mod rdb;

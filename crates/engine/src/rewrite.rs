@@ -13,7 +13,8 @@ pub const ITEMS_PER_CMD: usize = 64;
 
 /// Emits, through `out`, the commands that recreate `key` with `entry` (value and
 /// expiry) in the currently selected database.
-pub fn entry_commands(key: &Bytes, entry: &Entry, out: &mut dyn FnMut(&[Bytes])) {
+pub fn entry_commands(key: &[u8], entry: &Entry, out: &mut dyn FnMut(&[Bytes])) {
+    let key = &Bytes::copy_from_slice(key);
     let value = match &entry.value {
         Value::Str { data, .. } => {
             if entry.expire_at != 0 {

@@ -49,7 +49,7 @@ impl ShardSnapshot for Recorder {
             }
         }
     }
-    fn take_keys(&self, _i: usize, entries: &[(usize, &Bytes, &Entry)]) {
+    fn take_keys(&self, _i: usize, entries: &[(usize, &[u8], &Entry)]) {
         *self.single_keys.lock() += entries.len();
         let mut seen = self.seen.lock();
         for (db, k, e) in entries {

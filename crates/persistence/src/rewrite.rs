@@ -104,7 +104,7 @@ impl ShardSnapshot for BaseSink {
         self.stats.shards_done.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn take_keys(&self, _shard_index: usize, entries: &[(usize, &Bytes, &Entry)]) {
+    fn take_keys(&self, _shard_index: usize, entries: &[(usize, &[u8], &Entry)]) {
         let mut buf: Vec<u8> = Vec::new();
         for (db, key, entry) in entries {
             encode_select(&mut buf, *db);

@@ -418,7 +418,7 @@ fn keys(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
                 continue;
             }
             if all || crate::glob::matches(pattern, k, false) {
-                out.push(Frame::Bulk(k.clone()));
+                out.push(Frame::Bulk(Bytes::copy_from_slice(k)));
             }
         }
     }
@@ -519,14 +519,14 @@ fn scan(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
                 continue;
             }
             if skip_expired && e.is_expired(now) {
-                expired.push(k.clone());
+                expired.push(Bytes::copy_from_slice(k));
                 continue;
             }
             if type_filter.is_some_and(|t| !t.eq_ignore_ascii_case(e.value.type_name().as_bytes()))
             {
                 continue;
             }
-            found.push(Frame::Bulk(k.clone()));
+            found.push(Frame::Bulk(Bytes::copy_from_slice(k)));
         }
         if remaining > 0 {
             next = ((si as u64) << SCAN_POS_BITS) | remaining;
@@ -571,7 +571,7 @@ fn randomkey(ctx: &mut Ctx, _argv: &[Bytes]) -> Frame {
                 picked = d
                     .map
                     .get_index(r)
-                    .map(|(k, e)| (k.clone(), e.is_expired(now)));
+                    .map(|(k, e)| (Bytes::copy_from_slice(k), e.is_expired(now)));
                 break;
             }
             r -= d.len();

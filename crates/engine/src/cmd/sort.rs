@@ -364,7 +364,7 @@ mod tests {
         locks.shards_mut().for_each(|(i, shard)| {
             if i == e.shard_of(key.as_bytes()) {
                 if let Some(en) = entry.take() {
-                    shard.dbs[0].insert(Bytes::copy_from_slice(key.as_bytes()), en);
+                    shard.dbs[0].insert(key.as_bytes(), en);
                 }
             }
         });

@@ -38,7 +38,7 @@ fn put_list(e: &Engine, key: &str) {
             let mut l = crate::types::List::new();
             l.push_back(Bytes::from_static(b"x"));
             let entry = crate::value::Entry::new(Value::List(Box::new(l)), 0, 0);
-            sh.dbs[0].insert(k.clone(), entry);
+            sh.dbs[0].insert(&k, entry);
         }
     });
 }

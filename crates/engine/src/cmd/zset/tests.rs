@@ -25,7 +25,7 @@ fn put_set(e: &Engine, key: &str, members: &[&str]) {
     let mut locks = e.lock_keys(&[key.as_bytes()]);
     if let Some(shard) = locks.shard(e.shard_of(key.as_bytes())) {
         shard.dbs[0].insert(
-            Bytes::copy_from_slice(key.as_bytes()),
+            key.as_bytes(),
             crate::value::Entry::new(crate::value::Value::Set(Box::new(set)), 0, 0),
         );
     }

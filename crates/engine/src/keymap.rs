@@ -1,0 +1,228 @@
+//! The map from keys to entries that one database keeps in one shard.
+//!
+//! Entries sit in a dense vector, found through a hashbrown table of their
+//! `u32` positions (4 bytes and a control byte a bucket). Removing swaps the
+//! last entry into the hole, so positions stay dense: a random key and a SCAN
+//! position are O(1), and SCAN's cursor relies on exactly that swap (see
+//! `cmd::keys::scan`).
+//!
+//! Why not `IndexMap`, which has the same shape: it stores each key's hash
+//! beside it and grows its vector to match the table's capacity, so a slot
+//! cost 96 bytes and the vector sat about half empty after each doubling. Here
+//! a slot is the key (a boxed slice, 16 bytes) and its [`Entry`]; hashes are
+//! recomputed from the keys when the table grows, and the vector grows on its
+//! own. With 1M keys of 16 bytes and 64-byte values that took keel from 251 to
+//! about 170 bytes a key (see BENCHMARKS.md, "Memory per key").
+
+use crate::value::Entry;
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
+
+/// A stored key: its bytes in an allocation of their own.
+pub type Key = Box<[u8]>;
+
+type Hasher = foldhash::fast::RandomState;
+
+#[derive(Default)]
+pub struct KeyMap {
+    index: HashTable<u32>,
+    slots: Vec<(Key, Entry)>,
+    hasher: Hasher,
+}
+
+impl KeyMap {
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The position of `key`.
+    pub fn get_index_of(&self, key: &[u8]) -> Option<usize> {
+        let slots = &self.slots;
+        self.index
+            .find(self.hash(key), |&i| {
+                slots.get(i as usize).is_some_and(|s| &*s.0 == key)
+            })
+            .map(|&i| i as usize)
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&Entry> {
+        self.slots.get(self.get_index_of(key)?).map(|s| &s.1)
+    }
+
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let i = self.get_index_of(key)?;
+        self.slots.get_mut(i).map(|s| &mut s.1)
+    }
+
+    pub fn contains_key(&self, key: &[u8]) -> bool {
+        self.get_index_of(key).is_some()
+    }
+
+    pub fn get_key_value(&self, key: &[u8]) -> Option<(&Key, &Entry)> {
+        self.get_index(self.get_index_of(key)?)
+    }
+
+    /// Position, stored key and entry of `key`.
+    pub fn get_full_mut(&mut self, key: &[u8]) -> Option<(usize, &Key, &mut Entry)> {
+        let i = self.get_index_of(key)?;
+        let (k, e) = self.slots.get_mut(i)?;
+        Some((i, &*k, e))
+    }
+
+    pub fn get_index(&self, i: usize) -> Option<(&Key, &Entry)> {
+        self.slots.get(i).map(|(k, e)| (k, e))
+    }
+
+    pub fn get_index_mut(&mut self, i: usize) -> Option<(&Key, &mut Entry)> {
+        self.slots.get_mut(i).map(|(k, e)| (&*k, e))
+    }
+
+    /// Inserts `key`, or replaces its entry (keeping the stored key). Returns
+    /// the position and the entry replaced.
+    pub fn insert_full(&mut self, key: &[u8], entry: Entry) -> (usize, Option<Entry>) {
+        let h = self.hash(key);
+        let KeyMap {
+            index,
+            slots,
+            hasher,
+        } = self;
+        let found = index.entry(
+            h,
+            |&i| slots.get(i as usize).is_some_and(|s| &*s.0 == key),
+            |&i| hasher.hash_one(slots.get(i as usize).map_or(&[][..], |s| &s.0[..])),
+        );
+        match found {
+            hashbrown::hash_table::Entry::Occupied(o) => {
+                let i = *o.get() as usize;
+                match slots.get_mut(i) {
+                    Some(slot) => (i, Some(std::mem::replace(&mut slot.1, entry))),
+                    // Unreachable: every position in the table is a slot.
+                    None => (i, None),
+                }
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                // Positions are u32: a shard of one database would need
+                // billions of keys (hundreds of GB) to overflow them.
+                let i = slots.len();
+                v.insert(i as u32);
+                slots.push((Key::from(key), entry));
+                (i, None)
+            }
+        }
+    }
+
+    pub fn swap_remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let i = self.get_index_of(key)?;
+        self.swap_remove_index(i).map(|(_, e)| e)
+    }
+
+    /// Removes the entry at `i`; the last entry moves into its place.
+    pub fn swap_remove_index(&mut self, i: usize) -> Option<(Key, Entry)> {
+        let KeyMap {
+            index,
+            slots,
+            hasher,
+        } = self;
+        let h = hasher.hash_one(&slots.get(i)?.0[..]);
+        if let Ok(found) = index.find_entry(h, |&j| j as usize == i) {
+            found.remove();
+        }
+        let last = slots.len() - 1;
+        if i != last {
+            let moved = hasher.hash_one(&slots[last].0[..]);
+            if let Some(p) = index.find_mut(moved, |&j| j as usize == last) {
+                *p = i as u32;
+            }
+        }
+        let gone = slots.swap_remove(i);
+        // Give memory back after mass deletions (Redis shrinks its dict below
+        // 10% fill).
+        if slots.capacity() > 64 && slots.len() * 8 < slots.capacity() {
+            slots.shrink_to(slots.len() * 2);
+            index.shrink_to(slots.len() * 2, |&j| {
+                hasher.hash_one(slots.get(j as usize).map_or(&[][..], |s| &s.0[..]))
+            });
+        }
+        Some(gone)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Entry)> {
+        self.slots.iter().map(|(k, e)| (k, e))
+    }
+
+    /// Bytes the map itself holds (slots and table), for MEMORY STATS.
+    pub fn overhead(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<(Key, Entry)>()
+            + self.index.num_buckets() * (std::mem::size_of::<u32>() + 1)
+    }
+}
+
+impl<'a> IntoIterator for &'a KeyMap {
+    type Item = (&'a Key, &'a Entry);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (Key, Entry)>,
+        fn(&'a (Key, Entry)) -> (&'a Key, &'a Entry),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.slots.iter().map(|(k, e)| (k, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+    use bytes::Bytes;
+
+    fn entry(n: u64) -> Entry {
+        Entry::new(Value::string(Bytes::from(n.to_string())), n, 0)
+    }
+
+    /// Random inserts and removals agree with a std HashMap, positions stay
+    /// dense and every key is found at the position its slot has.
+    #[test]
+    fn agrees_with_a_hashmap() {
+        let mut m = KeyMap::default();
+        let mut model = std::collections::HashMap::new();
+        let mut x: u64 = 12345;
+        for step in 0..200_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = format!("k{}", x % 5000).into_bytes();
+            // Grow early, then mostly remove, so the map also shrinks.
+            let remove = if step < 100_000 {
+                x % 3 == 0
+            } else {
+                x % 5 != 0
+            };
+            if remove {
+                assert_eq!(m.swap_remove(&k).map(|e| e.expire_at), model.remove(&k));
+            } else {
+                let old = m.insert_full(&k, entry(step)).1.map(|e| e.expire_at);
+                assert_eq!(old, model.insert(k, step));
+            }
+            assert_eq!(m.len(), model.len());
+        }
+        for (i, (k, e)) in m.iter().enumerate() {
+            assert_eq!(m.get_index_of(k), Some(i));
+            assert_eq!(model.get(&k[..]), Some(&e.expire_at));
+        }
+        let mut n = 0;
+        while let Some(i) = (!m.is_empty()).then_some(0) {
+            m.swap_remove_index(i);
+            n += 1;
+        }
+        assert_eq!(n, model.len());
+        assert!(m.get(b"k1").is_none());
+    }
+}
