@@ -333,7 +333,7 @@ impl Engine {
                     }
                     let mut found: Vec<(usize, &[u8], &Entry)> = Vec::new();
                     for (db, part) in shard.dbs.iter().enumerate() {
-                        if let Some((key, e)) = part.map.get_key_value(*k) {
+                        if let Some((key, e)) = part.map.get_key_value(k) {
                             found.push((db, &key[..], e));
                         }
                     }

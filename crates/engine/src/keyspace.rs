@@ -9,7 +9,6 @@
 
 pub use crate::keymap::{Key, KeyMap};
 use crate::value::Entry;
-use bytes::Bytes;
 use indexmap::IndexSet;
 use std::hash::BuildHasher;
 
@@ -34,12 +33,9 @@ impl DbShard {
 
     /// Inserts or replaces `key`, keeping the TTL index in step.
     ///
-    /// String values arrive as slices of a connection's read buffer; storing
-    /// such a slice would keep the whole buffer alive for as long as the key
-    /// lives, so small ones are copied into allocations of their own here (the
-    /// key always is: the map stores its own copy).
-    pub fn insert(&mut self, key: &[u8], mut entry: Entry) -> Option<Entry> {
-        entry.value.compact();
+    /// The map stores its own copy of the key (and [`Entry`] strings own their
+    /// bytes), so nothing stored pins a connection's read buffer.
+    pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
         let expires = entry.expire_at != 0;
         let (idx, old) = self.map.insert_full(key, entry);
         let had = old.as_ref().is_some_and(|o| o.expire_at != 0);
@@ -82,19 +78,6 @@ impl DbShard {
     pub fn clear(&mut self) {
         self.map = KeyMap::default();
         self.expires = IndexSet::default();
-    }
-}
-
-/// Largest slice copied into its own allocation when stored (larger ones arrive
-/// nearly alone in their read buffer, so sharing it costs little).
-pub const COMPACT_MAX: usize = 64 * 1024;
-
-/// `b` in an allocation of its own when it is small.
-pub fn compact(b: Bytes) -> Bytes {
-    if b.len() <= COMPACT_MAX {
-        Bytes::copy_from_slice(&b)
-    } else {
-        b
     }
 }
 

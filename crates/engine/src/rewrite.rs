@@ -21,12 +21,12 @@ pub fn entry_commands(key: &[u8], entry: &Entry, out: &mut dyn FnMut(&[Bytes])) 
                 out(&[
                     Bytes::from_static(b"SET"),
                     key.clone(),
-                    data.clone(),
+                    data.bytes(),
                     Bytes::from_static(b"PXAT"),
                     crate::util::fmt_i64(entry.expire_at as i64),
                 ]);
             } else {
-                out(&[Bytes::from_static(b"SET"), key.clone(), data.clone()]);
+                out(&[Bytes::from_static(b"SET"), key.clone(), data.bytes()]);
             }
             return;
         }

@@ -1,9 +1,10 @@
 //! Values stored under keys.
 //!
-//! Strings are binary-safe byte strings; OBJECT ENCODING reports Redis's `int`,
-//! `embstr` or `raw` from the content and how it was written, as Redis would.
-//! Collections are boxed so that a key holding a short string (the common case)
-//! stays small; their representations live in [`crate::types`].
+//! Strings are binary-safe byte strings ([`Str`]); OBJECT ENCODING reports
+//! Redis's `int`, `embstr` or `raw` from the content and how it was written, as
+//! Redis would. Collections are boxed so that a key holding a short string (the
+//! common case) stays small: a [`Value`] is 24 bytes and an [`Entry`] 40; their
+//! representations live in [`crate::types`].
 
 use crate::types::{Hash, List, Set, ZSet};
 use bytes::Bytes;
@@ -14,7 +15,7 @@ pub enum Value {
     /// A string. `raw` is set when it was built in place (APPEND, SETRANGE), which
     /// Redis always stores with the raw encoding.
     Str {
-        data: Bytes,
+        data: Str,
         raw: bool,
     },
     List(Box<List>),
@@ -32,11 +33,14 @@ pub const OBJ_HASH: u32 = 4;
 
 impl Value {
     pub fn string(data: Bytes) -> Value {
-        Value::Str { data, raw: false }
+        Value::Str {
+            data: Str::from(&data[..]),
+            raw: false,
+        }
     }
 
     /// The string's bytes; `None` for another type.
-    pub fn as_str(&self) -> Option<&Bytes> {
+    pub fn as_str(&self) -> Option<&Str> {
         match self {
             Value::Str { data, .. } => Some(data),
             _ => None,
@@ -98,27 +102,103 @@ impl Value {
         }
     }
 
-    /// Moves small string data into an allocation of its own (see
-    /// [`crate::keyspace::compact`]).
-    pub fn compact(&mut self) {
-        match self {
-            Value::Str { data, .. } => {
-                let d = std::mem::take(data);
-                *data = crate::keyspace::compact(d);
-            }
-            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => {}
-        }
-    }
-
     /// Approximate bytes this value occupies, for MEMORY USAGE and accounting.
     pub fn mem_usage(&self) -> usize {
         match self {
-            Value::Str { data, .. } => data.len() + 16,
+            Value::Str { data, .. } => data.mem_usage(),
             Value::List(l) => l.mem_usage(),
             Value::Hash(h) => h.mem_usage(),
             Value::Set(x) => x.mem_usage(),
             Value::ZSet(z) => z.mem_usage(),
         }
+    }
+}
+
+/// A string value's bytes.
+///
+/// Most strings are written whole (SET, MSET, ...) and are stored exactly, in
+/// one allocation of their length. A string changed in place (APPEND,
+/// SETRANGE, SETBIT, PFADD, ...) becomes growable, with spare capacity as
+/// Redis's sds has, so that a loop of APPENDs costs amortized O(1) each instead
+/// of copying the whole string every time. Either way it is 16 bytes inline.
+#[derive(Clone, Debug)]
+pub enum Str {
+    Exact(Box<[u8]>),
+    Growable(Box<Vec<u8>>),
+}
+
+impl Str {
+    /// The bytes, copied into a [`Bytes`] (for a reply or an effect).
+    pub fn bytes(&self) -> Bytes {
+        Bytes::copy_from_slice(self)
+    }
+
+    /// The bytes, to change in place (makes the string growable).
+    pub fn make_mut(&mut self) -> &mut Vec<u8> {
+        if let Str::Exact(b) = self {
+            let v = std::mem::take(b).into_vec();
+            *self = Str::Growable(Box::new(v));
+        }
+        match self {
+            Str::Growable(v) => v,
+            // Unreachable: made growable just above.
+            Str::Exact(_) => unreachable!("Str::make_mut left an exact string"),
+        }
+    }
+
+    /// Approximate bytes held, for MEMORY USAGE and accounting.
+    pub fn mem_usage(&self) -> usize {
+        match self {
+            Str::Exact(b) => b.len() + 16,
+            Str::Growable(v) => v.capacity() + 40,
+        }
+    }
+}
+
+impl Default for Str {
+    fn default() -> Str {
+        Str::Exact(Box::default())
+    }
+}
+
+impl std::ops::Deref for Str {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Str::Exact(b) => b,
+            Str::Growable(v) => v,
+        }
+    }
+}
+
+impl AsRef<[u8]> for Str {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl PartialEq for Str {
+    fn eq(&self, other: &Str) -> bool {
+        self[..] == other[..]
+    }
+}
+
+impl From<&[u8]> for Str {
+    fn from(b: &[u8]) -> Str {
+        Str::Exact(Box::from(b))
+    }
+}
+
+impl From<Vec<u8>> for Str {
+    fn from(v: Vec<u8>) -> Str {
+        Str::Exact(v.into_boxed_slice())
+    }
+}
+
+impl From<Bytes> for Str {
+    fn from(b: Bytes) -> Str {
+        Str::from(&b[..])
     }
 }
 

@@ -1537,7 +1537,7 @@ mod tests {
         // 64 x's compress to 9 bytes (LZF marker, two lengths, data).
         assert_eq!(len(&val(&"x".repeat(64))), 13);
         let raw = Value::Str {
-            data: Bytes::from_static(b"77"),
+            data: Bytes::from_static(b"77").into(),
             raw: true,
         };
         assert_eq!(len(&raw), 2);

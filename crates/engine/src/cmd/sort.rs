@@ -331,7 +331,7 @@ fn lookup_by_pattern(ctx: &mut Ctx, pattern: &[u8], subst: &Bytes) -> Option<Byt
     let entry = ctx.lookup_read(&key)?;
     match (arrow, &entry.value) {
         (Some(f), Value::Hash(h)) => h.get(&pattern[f + 2..]).map(Bytes::copy_from_slice),
-        (None, Value::Str { data, .. }) => Some(data.clone()),
+        (None, Value::Str { data, .. }) => Some(data.bytes()),
         _ => None,
     }
 }

@@ -13,8 +13,8 @@ use crate::engine::Ctx;
 use crate::notify::{EXPIRED, GENERIC, NEW, STRING};
 use crate::tri;
 use crate::util;
-use crate::value::{Entry, Value};
-use bytes::{Bytes, BytesMut};
+use crate::value::{Entry, Str, Value};
+use bytes::Bytes;
 use keel_protocol::Frame;
 
 /// Largest string a command may build (Redis's default `proto-max-bulk-len`).
@@ -61,7 +61,7 @@ pub static COMMANDS: &[EngineEntry] = &[
 // Helpers
 
 /// The bytes of a string value; `None` for a value of another type.
-fn str_of(v: &Value) -> Option<&Bytes> {
+fn str_of(v: &Value) -> Option<&Str> {
     match v {
         Value::Str { data, .. } => Some(data),
         #[allow(unreachable_patterns)]
@@ -75,7 +75,7 @@ fn read_str(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Bytes>, Frame> {
     match ctx.lookup_read(key) {
         None => Ok(None),
         Some(e) => match str_of(&e.value) {
-            Some(d) => Ok(Some(d.clone())),
+            Some(d) => Ok(Some(d.bytes())),
             None => Err(wrongtype()),
         },
     }
@@ -91,29 +91,21 @@ fn del_effect(key: &Bytes) -> Vec<Bytes> {
     vec![s("DEL"), key.clone()]
 }
 
-/// The contents of `old` in a buffer with room for `need` bytes, reusing `old`'s
-/// buffer when nothing else shares it and it is large enough. Grows the way
-/// Redis's sds does (double below 1MB, then 1MB more), so repeated APPENDs are
-/// amortised. Callers have checked `need` against [`MAX_STRING`].
-pub(crate) fn make_room(old: Bytes, need: usize) -> BytesMut {
+/// The bytes of `data`, made growable, with room for `need` bytes. Grows the
+/// way Redis's sds does (double below 1MB, then 1MB more), so repeated APPENDs
+/// are amortised. Callers have checked `need` against [`MAX_STRING`].
+pub(crate) fn make_room(data: &mut Str, need: usize) -> &mut Vec<u8> {
     const MB: usize = 1024 * 1024;
-    match old.try_into_mut() {
-        Ok(m) if m.capacity() >= need => m,
-        other => {
-            let src: &[u8] = match &other {
-                Ok(m) => m,
-                Err(b) => b,
-            };
-            let cap = if need < MB {
-                need.saturating_mul(2)
-            } else {
-                need.saturating_add(MB)
-            };
-            let mut m = BytesMut::with_capacity(cap.max(src.len()));
-            m.extend_from_slice(src);
-            m
-        }
+    let v = data.make_mut();
+    if v.capacity() < need {
+        let cap = if need < MB {
+            need.saturating_mul(2)
+        } else {
+            need.saturating_add(MB)
+        };
+        v.reserve_exact(cap - v.len());
     }
+    v
 }
 
 /// How an expiry time is given.
@@ -375,7 +367,7 @@ fn getex(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let (data, ttl) = match ctx.lookup_read(key) {
         None => return Frame::Null,
         Some(e) => match str_of(&e.value) {
-            Some(d) => (d.clone(), e.expire_at),
+            Some(d) => (d.bytes(), e.expire_at),
             None => return wrongtype(),
         },
     };
@@ -409,7 +401,7 @@ fn mget(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let mut out = Vec::with_capacity(argv.len().saturating_sub(1));
     for key in argv.iter().skip(1) {
         out.push(match ctx.lookup_read(key) {
-            Some(e) => str_of(&e.value).map_or(Frame::Null, |d| Frame::Bulk(d.clone())),
+            Some(e) => str_of(&e.value).map_or(Frame::Null, |d| Frame::Bulk(d.bytes())),
             None => Frame::Null,
         });
     }
@@ -499,9 +491,7 @@ fn append(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
                 }
                 *raw = true;
             } else {
-                let mut m = make_room(std::mem::take(data), total);
-                m.extend_from_slice(part);
-                *data = m.freeze();
+                make_room(data, total).extend_from_slice(part);
                 *raw = true;
             }
             total
@@ -575,13 +565,13 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             if too_big {
                 return err(ERR_TOO_BIG);
             }
-            let mut m = BytesMut::zeroed(end);
+            let mut m = vec![0u8; end];
             if let Some(dst) = m.get_mut(off..end) {
                 dst.copy_from_slice(value);
             }
             let entry = Entry::new(
                 Value::Str {
-                    data: m.freeze(),
+                    data: Str::Growable(Box::new(m)),
                     raw: true,
                 },
                 0,
@@ -602,14 +592,13 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             if too_big {
                 return err(ERR_TOO_BIG);
             }
-            let mut m = make_room(std::mem::take(data), end);
+            let m = make_room(data, end);
             if m.len() < end {
                 m.resize(end, 0);
             }
             if let Some(dst) = m.get_mut(off..end) {
                 dst.copy_from_slice(value);
             }
-            *data = m.freeze();
             *raw = true;
             data.len()
         }

@@ -20,7 +20,7 @@ use crate::command::table::{EngineEntry, Scope};
 use crate::engine::Ctx;
 use crate::notify::{GENERIC, STRING};
 use crate::tri;
-use crate::value::{Entry, Value};
+use crate::value::{Entry, Str, Value};
 use bytes::{Bytes, BytesMut};
 use keel_protocol::Frame;
 
@@ -65,7 +65,7 @@ fn read_str(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Bytes>, Frame> {
     match ctx.lookup_read(key) {
         None => Ok(None),
         Some(e) => match &e.value {
-            Value::Str { data, .. } => Ok(Some(data.clone())),
+            Value::Str { data, .. } => Ok(Some(data.bytes())),
             _ => Err(wrongtype()),
         },
     }
@@ -84,10 +84,10 @@ fn with_bits<R>(
     let now = ctx.now;
     match ctx.lookup_write(key) {
         None => {
-            let mut m = BytesMut::zeroed(len);
+            let mut m = vec![0u8; len];
             let r = f(&mut m, true);
             let value = Value::Str {
-                data: m.freeze(),
+                data: Str::Growable(Box::new(m)),
                 raw: true,
             };
             ctx.insert(key.clone(), Entry::new(value, 0, now));
@@ -97,20 +97,15 @@ fn with_bits<R>(
             let Value::Str { data, raw } = &mut e.value else {
                 return Err(wrongtype());
             };
-            let old = std::mem::take(data);
-            let grown = old.len() < len;
-            let mut m = if grown {
-                make_room(old, len)
-            } else {
-                // Not growing: reuse the buffer, or copy it exactly.
-                old.try_into_mut()
-                    .unwrap_or_else(|b| BytesMut::from(&b[..]))
-            };
-            if grown {
+            let grown = data.len() < len;
+            let m = if grown {
+                let m = make_room(data, len);
                 m.resize(len, 0);
-            }
-            let r = f(&mut m, grown);
-            *data = m.freeze();
+                m
+            } else {
+                data.make_mut()
+            };
+            let r = f(m, grown);
             *raw = true;
             Ok((r, grown))
         }
@@ -311,7 +306,7 @@ fn bitop(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         }
     }
     let value = Value::Str {
-        data: res.freeze(),
+        data: Str::from(res.to_vec()),
         raw: true,
     };
     let now = ctx.now;

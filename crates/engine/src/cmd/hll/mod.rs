@@ -24,8 +24,8 @@ use super::args::*;
 use crate::command::table::{EngineEntry, Scope};
 use crate::engine::Ctx;
 use crate::notify::STRING;
-use crate::value::{Entry, Value};
-use bytes::{Bytes, BytesMut};
+use crate::value::{Entry, Str, Value};
+use bytes::Bytes;
 use keel_protocol::Frame;
 use repr::Set;
 
@@ -42,19 +42,12 @@ const ERR_CORRUPT: &str = "INVALIDOBJ Corrupted HLL object detected";
 
 /// The HyperLogLog bytes of `v`, or the error Redis's `isHLLObjectOrReply`
 /// gives.
-fn hll_of(v: &Value) -> Result<&Bytes, Frame> {
+fn hll_of(v: &Value) -> Result<&Str, Frame> {
     match v {
         Value::Str { data, .. } if repr::is_hll(data) => Ok(data),
         Value::Str { .. } => Err(err(ERR_NOT_HLL)),
         _ => Err(wrongtype()),
     }
-}
-
-/// The bytes of `data` in a buffer this command may change (copied only when
-/// shared).
-fn to_mut(data: Bytes) -> BytesMut {
-    data.try_into_mut()
-        .unwrap_or_else(|b| BytesMut::from(&b[..]))
 }
 
 fn is_dense(b: &[u8]) -> bool {
@@ -69,7 +62,7 @@ fn is_dense(b: &[u8]) -> bool {
 fn with_hll<R>(
     ctx: &mut Ctx,
     key: &Bytes,
-    f: impl FnOnce(&mut BytesMut, bool) -> R,
+    f: impl FnOnce(&mut Vec<u8>, bool) -> R,
 ) -> Result<(R, bool), Frame> {
     let now = ctx.now;
     match ctx.lookup_write(key) {
@@ -78,7 +71,7 @@ fn with_hll<R>(
             let r = f(&mut buf, true);
             let densified = is_dense(&buf);
             let value = Value::Str {
-                data: buf.freeze(),
+                data: Str::Growable(Box::new(buf)),
                 raw: true,
             };
             ctx.insert(key.clone(), Entry::new(value, 0, now));
@@ -90,11 +83,10 @@ fn with_hll<R>(
                 return Err(wrongtype());
             };
             *raw = true;
-            let mut buf = to_mut(std::mem::take(data));
-            let was_dense = is_dense(&buf);
-            let r = f(&mut buf, false);
-            let densified = !was_dense && is_dense(&buf);
-            *data = buf.freeze();
+            let buf = data.make_mut();
+            let was_dense = is_dense(buf);
+            let r = f(buf, false);
+            let densified = !was_dense && is_dense(buf);
             Ok((r, densified))
         }
     }
@@ -179,9 +171,7 @@ fn pfcount(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         return err(ERR_CORRUPT);
     };
     let card = repr::estimate(&hist);
-    let mut buf = to_mut(std::mem::take(data));
-    repr::set_card(&mut buf, card);
-    *data = buf.freeze();
+    repr::set_card(data.make_mut(), card);
     ctx.emit(vec![s("PFCOUNT"), key.clone()]);
     Frame::Integer(card as i64)
 }
@@ -246,12 +236,8 @@ fn pfdebug(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let getreg = is(sub, "GETREG");
     if getreg || is(sub, "TODENSE") {
         let converted = !is_dense(data);
-        if converted {
-            let mut buf = to_mut(data.clone());
-            if !repr::to_dense(&mut buf) {
-                return err(ERR_CORRUPT);
-            }
-            *data = buf.freeze();
+        if converted && !repr::to_dense(data.make_mut()) {
+            return err(ERR_CORRUPT);
         }
         let reply = if getreg {
             let regs = data.get(repr::HDR_SIZE..).unwrap_or_default();

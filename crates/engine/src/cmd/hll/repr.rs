@@ -22,8 +22,6 @@
 //! implicit NUL terminator (an `XZERO` cut in half at the end), a missing byte
 //! reads as 0, which is what Redis sees.
 
-use bytes::BytesMut;
-
 /// Header size: magic, encoding, 3 unused bytes, 8 bytes of cached cardinality.
 pub const HDR_SIZE: usize = 16;
 /// Register index bits.
@@ -116,8 +114,8 @@ pub fn invalidate(data: &mut [u8]) {
 }
 
 /// A new, empty HyperLogLog: sparse, one `XZERO` per 16384 registers.
-pub fn new_sparse() -> BytesMut {
-    let mut b = BytesMut::with_capacity(HDR_SIZE + 2 + 5);
+pub fn new_sparse() -> Vec<u8> {
+    let mut b = Vec::with_capacity(HDR_SIZE + 2 + 5);
     b.extend_from_slice(b"HYLL");
     b.extend_from_slice(&[SPARSE, 0, 0, 0]);
     b.extend_from_slice(&[0; 8]);
@@ -257,8 +255,8 @@ fn sparse_runs(data: &[u8], mut f: impl FnMut(usize, usize, u8)) -> bool {
 /// The dense form of a sparse HyperLogLog (the header, cached cardinality
 /// included, is kept), or `None` when the opcodes do not cover exactly the
 /// 16384 registers.
-pub fn sparse_to_dense(data: &[u8]) -> Option<BytesMut> {
-    let mut out = BytesMut::zeroed(DENSE_SIZE);
+pub fn sparse_to_dense(data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = vec![0u8; DENSE_SIZE];
     out[..HDR_SIZE].copy_from_slice(data.get(..HDR_SIZE)?);
     out[4] = DENSE;
     let regs = &mut out[HDR_SIZE..];
@@ -282,13 +280,13 @@ pub enum Set {
 }
 
 /// Adds one element: Redis's `hllAdd` (the dense or the sparse path).
-pub fn add(buf: &mut BytesMut, ele: &[u8], sparse_max: usize) -> Set {
+pub fn add(buf: &mut Vec<u8>, ele: &[u8], sparse_max: usize) -> Set {
     let (index, count) = pat_len(ele);
     set_register(buf, index, count, sparse_max)
 }
 
 /// Raises register `index` to `count` in either encoding.
-pub fn set_register(buf: &mut BytesMut, index: usize, count: u8, sparse_max: usize) -> Set {
+pub fn set_register(buf: &mut Vec<u8>, index: usize, count: u8, sparse_max: usize) -> Set {
     if count == 0 || index >= REGISTERS {
         // Nothing to raise (callers never ask for this; kept total).
         return Set::Unchanged;
@@ -308,7 +306,7 @@ pub fn set_register(buf: &mut BytesMut, index: usize, count: u8, sparse_max: usi
 
 /// Converts a sparse HyperLogLog to dense in place; false when it is corrupt.
 /// A dense one is left as it is.
-pub fn to_dense(buf: &mut BytesMut) -> bool {
+pub fn to_dense(buf: &mut Vec<u8>) -> bool {
     if buf.get(4) != Some(&SPARSE) {
         return true;
     }
@@ -322,7 +320,7 @@ pub fn to_dense(buf: &mut BytesMut) -> bool {
 }
 
 /// Turns a sparse HyperLogLog dense and then raises the register.
-fn promote(buf: &mut BytesMut, index: usize, count: u8) -> Set {
+fn promote(buf: &mut Vec<u8>, index: usize, count: u8) -> Set {
     if !to_dense(buf) {
         return Set::Corrupt;
     }
@@ -333,7 +331,7 @@ fn promote(buf: &mut BytesMut, index: usize, count: u8) -> Set {
 /// Redis's `hllSparseSet`: raises register `index` to `count` in a sparse
 /// HyperLogLog, splitting the opcode that covers it and merging equal `VAL`
 /// neighbours as Redis does; promotes to dense when needed.
-fn sparse_set(buf: &mut BytesMut, index: usize, count: u8, sparse_max: usize) -> Set {
+fn sparse_set(buf: &mut Vec<u8>, index: usize, count: u8, sparse_max: usize) -> Set {
     if count > SPARSE_VAL_MAX_VALUE {
         return promote(buf, index, count);
     }
