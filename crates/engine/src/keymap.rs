@@ -7,12 +7,14 @@
 //! `cmd::keys::scan`).
 //!
 //! Why not `IndexMap`, which has the same shape: it stores each key's hash
-//! beside it and grows its vector to match the table's capacity, so a slot
-//! cost 96 bytes and the vector sat about half empty after each doubling. Here
-//! a slot is the key (a boxed slice, 16 bytes) and its [`Entry`]; hashes are
-//! recomputed from the keys when the table grows, and the vector grows on its
-//! own. With 1M keys of 16 bytes and 64-byte values that took keel from 251 to
-//! about 170 bytes a key (see BENCHMARKS.md, "Memory per key").
+//! beside it and grows its vector to match the table's capacity, so a slot cost
+//! 96 bytes and the vector sat about half empty after each doubling. Here a
+//! slot is the key (a boxed slice, 16 bytes) and its [`Entry`] (40 bytes);
+//! hashes are recomputed from the keys when the table grows, and the vector
+//! grows by half, to a whole allocator size class ([`grown_capacity`]). With 1M
+//! keys of 16 bytes and 64-byte values, this map and 16-byte strings
+//! ([`crate::value::Str`]) took keel from 251 to about 153 bytes a key, where
+//! Redis 7.0 spends 176 (BENCHMARKS.md).
 
 use crate::value::Entry;
 use hashbrown::HashTable;
@@ -113,6 +115,10 @@ impl KeyMap {
                 // billions of keys (hundreds of GB) to overflow them.
                 let i = slots.len();
                 v.insert(i as u32);
+                if slots.len() == slots.capacity() {
+                    let want = grown_capacity(slots.len());
+                    slots.reserve_exact(want - slots.len());
+                }
                 slots.push((Key::from(key), entry));
                 (i, None)
             }
@@ -165,6 +171,32 @@ impl KeyMap {
     }
 }
 
+/// The capacity to grow a full slot vector of `len` to: half as much again,
+/// rounded up to fill an allocator size class.
+///
+/// A slot is most of what a small key costs. A vector that doubles sits a
+/// quarter empty on average; growing by half sits a sixth empty. Allocators
+/// round large requests up to classes four to a doubling (1, 1.25, 1.5 and
+/// 1.75 times a power of two, in jemalloc and most others), so the rounding
+/// up is used too instead of being lost. Smaller steps (an eighth) measured
+/// worse in RSS: the vectors they free along the way stay resident until the
+/// allocator purges them.
+fn grown_capacity(len: usize) -> usize {
+    let slot = std::mem::size_of::<(Key, Entry)>();
+    let want = (len + len / 2 + 1).saturating_mul(slot);
+    (size_class(want) / slot).max(len + 1)
+}
+
+/// `n` rounded up to the form (4 + k) * 2^(p - 2), k in 0..4.
+fn size_class(n: usize) -> usize {
+    if n <= 64 {
+        return 64;
+    }
+    let p = usize::BITS - 1 - (n - 1).leading_zeros();
+    let step = 1usize << (p - 2);
+    n.div_ceil(step).saturating_mul(step)
+}
+
 impl<'a> IntoIterator for &'a KeyMap {
     type Item = (&'a Key, &'a Entry);
     type IntoIter = std::iter::Map<
@@ -189,6 +221,23 @@ mod tests {
 
     /// Random inserts and removals agree with a std HashMap, positions stay
     /// dense and every key is found at the position its slot has.
+    #[test]
+    fn growth_fills_size_classes() {
+        assert_eq!(size_class(21840), 24576);
+        assert_eq!(size_class(218_736), 229_376);
+        assert_eq!(size_class(229_376), 229_376);
+        assert_eq!(size_class(65), 80);
+        let slot = std::mem::size_of::<(Key, Entry)>();
+        let mut cap = 0;
+        while cap < 1_000_000 {
+            let next = grown_capacity(cap);
+            assert!(next > cap);
+            assert!(next * slot <= size_class((cap + cap / 2 + 1) * slot));
+            assert!(cap < 64 || next * 10 <= cap * 19, "{cap} -> {next}");
+            cap = next;
+        }
+    }
+
     #[test]
     fn agrees_with_a_hashmap() {
         let mut m = KeyMap::default();

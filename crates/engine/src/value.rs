@@ -2,9 +2,11 @@
 //!
 //! Strings are binary-safe byte strings ([`Str`]); OBJECT ENCODING reports
 //! Redis's `int`, `embstr` or `raw` from the content and how it was written, as
-//! Redis would. Collections are boxed so that a key holding a short string (the
-//! common case) stays small: a [`Value`] is 24 bytes and an [`Entry`] 40; their
-//! representations live in [`crate::types`].
+//! Redis would. Every type's handle is 16 bytes (a small collection is one
+//! boxed buffer, like Redis's listpack or intset; a large one a box of its
+//! table), so values are stored inline: a [`Value`] is 24 bytes and an
+//! [`Entry`] 40, with no allocation of their own. The representations live in
+//! [`crate::types`].
 
 use crate::types::{Hash, List, Set, ZSet};
 use bytes::Bytes;
@@ -18,10 +20,10 @@ pub enum Value {
         data: Str,
         raw: bool,
     },
-    List(Box<List>),
-    Hash(Box<Hash>),
-    Set(Box<Set>),
-    ZSet(Box<ZSet>),
+    List(List),
+    Hash(Hash),
+    Set(Set),
+    ZSet(ZSet),
 }
 
 /// Redis's numeric type codes, used by the DEBUG DIGEST algorithm.
@@ -236,4 +238,33 @@ impl Entry {
 /// The LRU clock: seconds, wrapping at 2^24 as Redis's does.
 pub fn lru_clock(now_ms: u64) -> u32 {
     ((now_ms / 1000) & ((1 << 24) - 1)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key's slot in the keyspace is its boxed name and its entry; these sizes
+    /// are most of what a small key costs (BENCHMARKS.md, memory per key).
+    #[test]
+    fn layout_stays_compact() {
+        assert_eq!(std::mem::size_of::<Str>(), 16);
+        assert_eq!(std::mem::size_of::<List>(), 16);
+        assert_eq!(std::mem::size_of::<Hash>(), 16);
+        assert_eq!(std::mem::size_of::<Set>(), 16);
+        assert_eq!(std::mem::size_of::<ZSet>(), 16);
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<Entry>(), 40);
+    }
+
+    #[test]
+    fn strings_grow_in_place_once_changed() {
+        let mut s = Str::from(&b"abc"[..]);
+        assert!(matches!(s, Str::Exact(_)));
+        s.make_mut().extend_from_slice(b"def");
+        assert!(matches!(s, Str::Growable(_)));
+        assert_eq!(&s[..], b"abcdef");
+        assert_eq!(s.bytes(), Bytes::from_static(b"abcdef"));
+        assert_eq!(s, Str::from(&b"abcdef"[..]));
+    }
 }

@@ -62,6 +62,14 @@ pub fn allocator_stats() -> (u64, u64, u64) {
     (allocated, active, resident)
 }
 
+/// Turns jemalloc's background thread on or off (`jemalloc-bg-thread`, on by
+/// default as in Redis): it returns freed pages to the OS over time, so memory
+/// freed by FLUSHALL, DEL or a rewrite leaves the RSS without waiting for more
+/// allocations.
+pub fn set_allocator_background_thread(on: bool) {
+    let _ = tikv_jemalloc_ctl::background_thread::write(on);
+}
+
 /// Returns dirty pages of every jemalloc arena to the OS (MEMORY PURGE).
 pub fn purge_allocator() {
     // "arena.<MALLCTL_ARENAS_ALL>.purge" (4096 is MALLCTL_ARENAS_ALL).

@@ -243,6 +243,7 @@ impl Server {
         engine.set_notify_flags(config.notify_keyspace_events());
         engine.limits().set(encoding_thresholds(&config));
         apply_eviction_settings(&engine, &config);
+        crate::info::set_allocator_background_thread(config.get_bool("jemalloc-bg-thread"));
         Arc::new(Server {
             engine,
             sink,
@@ -310,6 +311,7 @@ impl Server {
         self.engine.set_notify_flags(c.notify_keyspace_events());
         self.engine.limits().set(encoding_thresholds(&c));
         apply_eviction_settings(&self.engine, &c);
+        crate::info::set_allocator_background_thread(c.get_bool("jemalloc-bg-thread"));
         self.hot.eviction_tenacity.store(
             c.get_i64("maxmemory-eviction-tenacity").clamp(0, 100) as u64,
             Ordering::Relaxed,

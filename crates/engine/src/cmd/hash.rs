@@ -98,7 +98,7 @@ fn with_hash<T>(
     let out = f(&mut h)?;
     if !h.is_empty() {
         let now = ctx.now;
-        ctx.insert(key.clone(), Entry::new(Value::Hash(Box::new(h)), 0, now));
+        ctx.insert(key.clone(), Entry::new(Value::Hash(h), 0, now));
     }
     Ok(out)
 }

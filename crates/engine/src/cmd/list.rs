@@ -87,7 +87,7 @@ fn fill(ctx: &Ctx) -> Fill {
 /// Stores a new list under `key` (announced `new`).
 fn store(ctx: &mut Ctx, key: &Bytes, l: List) {
     let now = ctx.now;
-    ctx.insert(key.clone(), Entry::new(Value::List(Box::new(l)), 0, now));
+    ctx.insert(key.clone(), Entry::new(Value::List(l), 0, now));
 }
 
 /// LEFT or RIGHT; true for RIGHT (the tail).

@@ -126,7 +126,7 @@ fn store(ctx: &mut Ctx, key: &Bytes, set: Set) {
     let db = ctx.db;
     ctx.expire_if_needed(db, key);
     let now = ctx.now;
-    ctx.insert(key.clone(), Entry::new(Value::Set(Box::new(set)), 0, now));
+    ctx.insert(key.clone(), Entry::new(Value::Set(set), 0, now));
 }
 
 /// Removes a key a command emptied, announcing it as Redis does.
@@ -146,7 +146,7 @@ fn sadd(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             let mut set = Set::new();
             let added = argv[2..].iter().filter(|m| set.add(m, &t)).count();
             let now = ctx.now;
-            ctx.insert(key.clone(), Entry::new(Value::Set(Box::new(set)), 0, now));
+            ctx.insert(key.clone(), Entry::new(Value::Set(set), 0, now));
             added
         }
     };
@@ -419,7 +419,7 @@ fn smove(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             let mut set = Set::new();
             set.add(m, &t);
             let now = ctx.now;
-            ctx.insert(dst.clone(), Entry::new(Value::Set(Box::new(set)), 0, now));
+            ctx.insert(dst.clone(), Entry::new(Value::Set(set), 0, now));
             true
         }
     };

@@ -134,7 +134,7 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Frame {
                 let mut v = Vec::with_capacity(z.len());
                 z.for_each(|x, _| v.push(Bytes::copy_from_slice(x)));
                 if z.encoding() == "listpack" {
-                    **z = to_skiplist(z, &t);
+                    *z = to_skiplist(z, &t);
                 }
                 v
             }
@@ -244,7 +244,7 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Frame {
     }
     let stored = list.len() as i64;
     if stored > 0 {
-        let value = Value::List(Box::new(list));
+        let value = Value::List(list);
         let payload = crate::rdb::dump_payload(&value, &t);
         // setKey: an expired destination is removed first (and logged).
         let db = ctx.db;
@@ -375,7 +375,7 @@ mod tests {
         for i in items {
             l.push_back(Bytes::copy_from_slice(i.as_bytes()));
         }
-        Value::List(Box::new(l))
+        Value::List(l)
     }
 
     fn strs(f: &Frame) -> Vec<String> {
@@ -435,7 +435,7 @@ mod tests {
         let t = Thresholds::default();
         let mut h = Hash::new();
         h.insert(Bytes::from_static(b"f"), Bytes::from_static(b"9"), &t);
-        put(&e, "h_1", Value::Hash(Box::new(h)));
+        put(&e, "h_1", Value::Hash(h));
         assert_eq!(
             strs(&run(&e, &mut s, "SORT l BY h_*->f").0),
             ["10", "2", "3", "1"]
@@ -555,7 +555,7 @@ mod tests {
         for m in ["c", "a", "b"] {
             set.insert(Bytes::copy_from_slice(m.as_bytes()), &t);
         }
-        put(&e, "s", Value::Set(Box::new(set)));
+        put(&e, "s", Value::Set(set));
         assert_eq!(
             run(&e, &mut s, "SORT s BY nosort STORE d2").0,
             Frame::Integer(3)

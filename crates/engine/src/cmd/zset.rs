@@ -254,7 +254,7 @@ fn store_result(ctx: &mut Ctx, argv: &[Bytes], dst: &Bytes, z: ZSet, event: &'st
         // keel's): log the stored result itself, never the command.
         let lex = argv.iter().any(|a| a.eq_ignore_ascii_case(b"BYLEX"));
         let logged = lex.then(|| result_effects(dst, &z));
-        ctx.insert(dst.clone(), Entry::new(Value::ZSet(Box::new(z)), 0, now));
+        ctx.insert(dst.clone(), Entry::new(Value::ZSet(z), 0, now));
         ctx.notify(ZSET, event, dst);
         match logged {
             Some(effects) => effects.into_iter().for_each(|e| ctx.emit(e)),
@@ -329,7 +329,10 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], mut incr: bool) -> Frame {
             return if incr { Frame::Null } else { Frame::Integer(0) };
         }
         let now = ctx.now;
-        ctx.insert(key.clone(), Entry::new(Value::ZSet(Box::default()), 0, now));
+        ctx.insert(
+            key.clone(),
+            Entry::new(Value::ZSet(Default::default()), 0, now),
+        );
     }
     let Ok(Some(z)) = write(ctx, key) else {
         return err("ERR internal error: sorted set vanished");

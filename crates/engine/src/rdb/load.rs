@@ -320,28 +320,28 @@ fn list(l: List) -> Result<Value> {
     if l.is_empty() {
         return Err(EMPTY);
     }
-    Ok(Value::List(Box::new(l)))
+    Ok(Value::List(l))
 }
 
 fn set(s: Set) -> Result<Value> {
     if s.is_empty() {
         return Err(EMPTY);
     }
-    Ok(Value::Set(Box::new(s)))
+    Ok(Value::Set(s))
 }
 
 fn hash(h: Hash) -> Result<Value> {
     if h.is_empty() {
         return Err(EMPTY);
     }
-    Ok(Value::Hash(Box::new(h)))
+    Ok(Value::Hash(h))
 }
 
 fn zset(z: ZSet) -> Result<Value> {
     if z.is_empty() {
         return Err(EMPTY);
     }
-    Ok(Value::ZSet(Box::new(z)))
+    Ok(Value::ZSet(z))
 }
 
 fn set_add(s: &mut Set, m: Bytes, t: &Thresholds) -> Result<()> {

@@ -689,7 +689,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         "Disconnect a client whose pending output passes the hard limit, or the soft limit for too long."),
     OptionSpec::new("hz", HZ_KIND, "10", H, "Background task frequency (clamped to 1..500, like Redis)."),
     boolean("dynamic-hz", "yes", H, "Raise the background frequency with many clients."),
-    boolean("jemalloc-bg-thread", "yes", I, "Allocator background thread; value only stored."),
+    boolean("jemalloc-bg-thread", "yes", H, "jemalloc's background thread, which returns freed pages to the OS."),
     smem("proto-max-bulk-len", 1024 * 1024, LONG_MAX, "536870912", H, "Largest bulk string a request may carry."),
     umem("client-query-buffer-limit", 1024 * 1024, LONG_MAX, "1073741824", H,
         "Largest query buffer of one client before it is disconnected."),

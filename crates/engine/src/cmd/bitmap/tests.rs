@@ -37,7 +37,7 @@ fn put_list(e: &Engine, key: &str) {
         if i == shard {
             let mut l = crate::types::List::new();
             l.push_back(Bytes::from_static(b"x"));
-            let entry = crate::value::Entry::new(Value::List(Box::new(l)), 0, 0);
+            let entry = crate::value::Entry::new(Value::List(l), 0, 0);
             sh.dbs[0].insert(&k, entry);
         }
     });

@@ -3,147 +3,149 @@
 //! value outside the current width upgrades the whole array; removals never
 //! downgrade it, as in Redis.
 //!
-//! The arrays are kept at their exact length (`reserve_exact` on insert,
-//! `shrink_to_fit` on removal), as Redis reallocates its intset blob to the exact
-//! size on every change: memory is the point of this encoding, and the sets are
-//! small (`set-max-intset-entries`, 512 by default).
+//! Representation: one boxed byte buffer, a width byte (2, 4 or 8) followed by
+//! the members in ascending order, little-endian, each `width` bytes (an empty
+//! buffer is an empty set of width 2). The handle is 16 bytes, so a set fits in
+//! a [`Value`](crate::value::Value) without a box of its own. The buffer is
+//! reallocated to its exact length on every change, as Redis reallocates its
+//! intset blob: memory is the point of this encoding, and the sets are small
+//! (`set-max-intset-entries`, 512 by default).
 
-/// The packed integers, one variant per width.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum IntSet {
-    I16(Vec<i16>),
-    I32(Vec<i32>),
-    I64(Vec<i64>),
-}
+/// The packed integers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IntSet(Box<[u8]>);
 
-impl Default for IntSet {
-    fn default() -> Self {
-        IntSet::I16(Vec::new())
+/// The width a member needs.
+fn width_of(x: i64) -> usize {
+    if i16::try_from(x).is_ok() {
+        2
+    } else if i32::try_from(x).is_ok() {
+        4
+    } else {
+        8
     }
 }
 
-/// Runs `$body` with `$v` bound to the variant's vector, whatever its width.
-macro_rules! each {
-    ($s:expr, $v:ident => $body:expr) => {
-        match $s {
-            IntSet::I16($v) => $body,
-            IntSet::I32($v) => $body,
-            IntSet::I64($v) => $body,
-        }
-    };
-}
-
-/// Inserts `x` at its sorted place, growing the allocation by exactly one.
-fn insert_sorted<T: Ord + Copy>(v: &mut Vec<T>, x: T) -> bool {
-    match v.binary_search(&x) {
-        Ok(_) => false,
-        Err(pos) => {
-            v.reserve_exact(1);
-            v.insert(pos, x);
-            true
-        }
+/// Reads a little-endian signed integer of `b.len()` (2, 4 or 8) bytes.
+fn read(b: &[u8]) -> i64 {
+    match *b {
+        [a, b] => i64::from(i16::from_le_bytes([a, b])),
+        [a, b, c, d] => i64::from(i32::from_le_bytes([a, b, c, d])),
+        [a, b, c, d, e, f, g, h] => i64::from_le_bytes([a, b, c, d, e, f, g, h]),
+        // Unreachable: every member is 2, 4 or 8 bytes.
+        _ => 0,
     }
 }
 
-fn remove_sorted<T: Ord + Copy>(v: &mut Vec<T>, x: T) -> bool {
-    match v.binary_search(&x) {
-        Ok(pos) => {
-            v.remove(pos);
-            v.shrink_to_fit();
-            true
-        }
-        Err(_) => false,
-    }
+/// `x` as `width` little-endian bytes (it fits: callers upgrade first).
+fn write(out: &mut Vec<u8>, x: i64, width: usize) {
+    out.extend_from_slice(&x.to_le_bytes()[..width]);
 }
 
 impl IntSet {
     pub fn len(&self) -> usize {
-        each!(self, v => v.len())
+        self.0.len().saturating_sub(1) / self.width()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.0.len() <= 1
     }
 
     /// Bytes per member: 2, 4 or 8 (Redis's `encoding` field).
     pub fn width(&self) -> usize {
-        match self {
-            IntSet::I16(_) => 2,
-            IntSet::I32(_) => 4,
-            IntSet::I64(_) => 8,
+        match self.0.first() {
+            Some(&w) if w == 4 || w == 8 => w as usize,
+            _ => 2,
         }
     }
 
     /// The member at sorted position `i`.
-    // (The conversion is the identity for the 64-bit variant.)
-    #[allow(clippy::useless_conversion)]
     pub fn get(&self, i: usize) -> Option<i64> {
-        each!(self, v => v.get(i).map(|&x| i64::from(x)))
+        let w = self.width();
+        let at = i.checked_mul(w)?.checked_add(1)?;
+        self.0.get(at..at + w).map(read)
+    }
+
+    /// Where `x` is (`Ok`) or would go (`Err`).
+    fn search(&self, x: i64) -> Result<usize, usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.get(mid).unwrap_or(i64::MAX).cmp(&x) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(lo)
     }
 
     pub fn contains(&self, x: i64) -> bool {
-        match self {
-            IntSet::I16(v) => i16::try_from(x).is_ok_and(|x| v.binary_search(&x).is_ok()),
-            IntSet::I32(v) => i32::try_from(x).is_ok_and(|x| v.binary_search(&x).is_ok()),
-            IntSet::I64(v) => v.binary_search(&x).is_ok(),
-        }
+        width_of(x) <= self.width() && self.search(x).is_ok()
     }
 
     /// Adds `x`; true when it is new. Upgrades the width when `x` needs it.
     pub fn insert(&mut self, x: i64) -> bool {
-        let needed = if i16::try_from(x).is_ok() {
-            2
-        } else if i32::try_from(x).is_ok() {
-            4
-        } else {
-            8
-        };
-        if needed > self.width() {
+        let needed = width_of(x);
+        let width = self.width().max(needed);
+        let pos = if needed > self.width() {
             // The value is outside the current range, so it is new and goes
             // to one end (intsetUpgradeAndAdd).
-            self.upgrade(needed);
-        }
-        match self {
-            IntSet::I16(v) => insert_sorted(v, x as i16),
-            IntSet::I32(v) => insert_sorted(v, x as i32),
-            IntSet::I64(v) => insert_sorted(v, x),
-        }
-    }
-
-    /// Widens every member to `width` bytes (4 or 8).
-    fn upgrade(&mut self, width: usize) {
-        let mut wide: Vec<i64> = Vec::with_capacity(self.len() + 1);
-        wide.extend(self.iter());
-        *self = if width == 4 {
-            let mut v = Vec::with_capacity(wide.len() + 1);
-            v.extend(wide.iter().map(|&x| x as i32));
-            IntSet::I32(v)
+            if x < 0 {
+                0
+            } else {
+                self.len()
+            }
         } else {
-            IntSet::I64(wide)
+            match self.search(x) {
+                Ok(_) => return false,
+                Err(pos) => pos,
+            }
         };
+        let mut out = Vec::with_capacity(1 + (self.len() + 1) * width);
+        out.push(width as u8);
+        if width == self.width() && !self.0.is_empty() {
+            // Same width: copy the bytes around the new member.
+            let at = 1 + pos * width;
+            out.extend_from_slice(&self.0[1..at]);
+            write(&mut out, x, width);
+            out.extend_from_slice(&self.0[at..]);
+        } else {
+            for (i, m) in self.iter().enumerate() {
+                if i == pos {
+                    write(&mut out, x, width);
+                }
+                write(&mut out, m, width);
+            }
+            if pos == self.len() {
+                write(&mut out, x, width);
+            }
+        }
+        self.0 = out.into_boxed_slice();
+        true
     }
 
     /// Removes `x`; true when it was there.
     pub fn remove(&mut self, x: i64) -> bool {
-        match self {
-            IntSet::I16(v) => i16::try_from(x).is_ok_and(|x| remove_sorted(v, x)),
-            IntSet::I32(v) => i32::try_from(x).is_ok_and(|x| remove_sorted(v, x)),
-            IntSet::I64(v) => remove_sorted(v, x),
+        if width_of(x) > self.width() {
+            return false;
+        }
+        match self.search(x) {
+            Ok(pos) => self.remove_at(pos).is_some(),
+            Err(_) => false,
         }
     }
 
     /// Removes and returns the member at sorted position `i`.
-    #[allow(clippy::useless_conversion)]
     pub fn remove_at(&mut self, i: usize) -> Option<i64> {
-        each!(self, v => {
-            if i < v.len() {
-                let x = i64::from(v.remove(i));
-                v.shrink_to_fit();
-                Some(x)
-            } else {
-                None
-            }
-        })
+        let x = self.get(i)?;
+        let w = self.width();
+        let at = 1 + i * w;
+        let mut out = Vec::with_capacity(self.0.len() - w);
+        out.extend_from_slice(&self.0[..at]);
+        out.extend_from_slice(&self.0[at + w..]);
+        self.0 = out.into_boxed_slice();
+        Some(x)
     }
 
     /// The members in ascending order.
@@ -153,7 +155,7 @@ impl IntSet {
 
     /// Heap bytes of the member array.
     pub fn heap_bytes(&self) -> usize {
-        each!(self, v => std::mem::size_of_val(v.as_slice()))
+        self.0.len()
     }
 }
 
@@ -232,19 +234,42 @@ mod tests {
         assert_eq!(v, sorted);
     }
 
+    /// Against a BTreeSet, with values of every width.
+    #[test]
+    fn agrees_with_a_btreeset() {
+        let mut s = IntSet::default();
+        let mut model = std::collections::BTreeSet::new();
+        let mut x: u64 = 7;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = match x % 4 {
+                0 => (x >> 8) as i64 % 300,
+                1 => (x >> 8) as i64 % 100_000,
+                2 => ((x >> 8) as i64 % 5_000_000_000) - 2_500_000_000,
+                _ => -((x >> 8) as i64 % 40_000),
+            };
+            if x % 3 == 0 {
+                assert_eq!(s.remove(v), model.remove(&v));
+            } else {
+                assert_eq!(s.insert(v), model.insert(v));
+            }
+            assert_eq!(s.contains(v), model.contains(&v));
+            assert_eq!(s.len(), model.len());
+        }
+        assert!(s.iter().eq(model.iter().copied()));
+    }
+
     #[test]
     fn allocation_is_exact() {
         let mut s = IntSet::default();
         for i in 0..100 {
             s.insert(i);
         }
-        assert_eq!(s.heap_bytes(), 200);
-        if let IntSet::I16(v) = &s {
-            assert_eq!(v.capacity(), 100);
-        }
+        assert_eq!(s.heap_bytes(), 201);
         s.remove(3);
-        if let IntSet::I16(v) = &s {
-            assert_eq!(v.capacity(), 99);
-        }
+        assert_eq!(s.heap_bytes(), 199);
+        assert_eq!(std::mem::size_of::<IntSet>(), 16);
     }
 }

@@ -8,15 +8,23 @@
 //! integer" range (see [`as_int`]), otherwise the 8 bytes of the IEEE double.
 //! A member with score 1 takes 2 bytes plus its bytes, less than Redis's
 //! listpack (which spends 2 bytes of header/back-length per element).
+//!
+//! The buffer is boxed at its exact length (reallocated on every change, as
+//! Redis's listpack is) and starts with the entry count, 4 bytes little-endian
+//! (an empty buffer is an empty pack), so the handle is 16 bytes and a sorted
+//! set fits in a [`Value`](crate::value::Value) without a box of its own.
 
 use std::ops::Range;
 
 /// A packed sorted set.
 #[derive(Clone, Default)]
 pub struct Pack {
-    buf: Vec<u8>,
-    len: u32,
+    /// The count, then the entries.
+    raw: Box<[u8]>,
 }
+
+/// Bytes before the first entry: the count.
+const HEADER: usize = 4;
 
 /// The integer a score is stored as, if Redis's listpack would store it as one
 /// (`double2ll`: integral and within ±LLONG_MAX/2). `-0.0` becomes 0, as in
@@ -114,30 +122,58 @@ impl<'a> Iterator for Iter<'a> {
 
 impl Pack {
     pub fn len(&self) -> usize {
-        self.len as usize
+        match self.raw.get(..HEADER) {
+            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
+            _ => 0,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
+    }
+
+    /// The entries.
+    fn entries(&self) -> &[u8] {
+        self.raw.get(HEADER..).unwrap_or_default()
+    }
+
+    /// Replaces entry bytes `range` with `with`, setting the count to `count`,
+    /// in a new buffer of the exact size.
+    fn splice(&mut self, range: Range<usize>, with: &[u8], count: usize) {
+        if count == 0 {
+            self.raw = Box::default();
+            return;
+        }
+        let old = self.entries();
+        let (a, b) = (range.start.min(old.len()), range.end.min(old.len()));
+        let mut out = Vec::with_capacity(HEADER + old.len() - (b - a) + with.len());
+        // A pack never reaches 4 billion entries (the zset-max-listpack
+        // limits convert it long before).
+        out.extend_from_slice(&(count as u32).to_le_bytes());
+        out.extend_from_slice(&old[..a]);
+        out.extend_from_slice(with);
+        out.extend_from_slice(&old[b..]);
+        self.raw = out.into_boxed_slice();
     }
 
     pub fn iter(&self) -> Iter<'_> {
         Iter {
-            buf: &self.buf,
+            buf: self.entries(),
             pos: 0,
         }
     }
 
     /// Bytes allocated.
     pub fn mem_usage(&self) -> usize {
-        self.buf.capacity()
+        self.raw.len()
     }
 
     /// Offset, score and end offset of `member`'s entry.
     fn find(&self, member: &[u8]) -> Option<(usize, f64, usize)> {
+        let buf = self.entries();
         let mut pos = 0;
-        while let Some(d) = decode(&self.buf, pos) {
-            if self.buf.get(d.member) == Some(member) {
+        while let Some(d) = decode(buf, pos) {
+            if buf.get(d.member) == Some(member) {
                 return Some((pos, d.score, d.next));
             }
             pos = d.next;
@@ -156,9 +192,10 @@ impl Pack {
 
     /// Adds a member that is not present, at its place in the order.
     pub fn insert_new(&mut self, member: &[u8], score: f64) {
+        let buf = self.entries();
         let mut pos = 0;
-        while let Some(d) = decode(&self.buf, pos) {
-            let m = self.buf.get(d.member).unwrap_or_default();
+        while let Some(d) = decode(buf, pos) {
+            let m = buf.get(d.member).unwrap_or_default();
             if d.score > score || (d.score == score && m > member) {
                 break;
             }
@@ -166,19 +203,13 @@ impl Pack {
         }
         let mut enc = Vec::with_capacity(member.len() + 10);
         encode(&mut enc, member, score);
-        // Grow to the exact size, as Redis's listpack reallocates per insert:
-        // the allocator's size classes absorb the small steps.
-        self.buf.reserve_exact(enc.len());
-        let at = pos.min(self.buf.len());
-        self.buf.splice(at..at, enc);
-        self.len += 1;
+        self.splice(pos..pos, &enc, self.len() + 1);
     }
 
     /// Removes `member`, returning its score.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         let (start, score, end) = self.find(member)?;
-        self.buf.drain(start..end);
-        self.len -= 1;
+        self.splice(start..end, &[], self.len() - 1);
         Some(score)
     }
 
@@ -186,7 +217,7 @@ impl Pack {
     fn offset_of(&self, rank: usize) -> usize {
         let mut pos = 0;
         for _ in 0..rank {
-            match decode(&self.buf, pos) {
+            match decode(self.entries(), pos) {
                 Some(d) => pos = d.next,
                 None => break,
             }
@@ -203,20 +234,19 @@ impl Pack {
         let a = self.offset_of(start);
         let mut b = a;
         for _ in start..=end {
-            match decode(&self.buf, b) {
+            match decode(self.entries(), b) {
                 Some(d) => b = d.next,
                 None => break,
             }
         }
-        self.buf.drain(a..b);
-        self.len -= (end - start + 1) as u32;
+        self.splice(a..b, &[], self.len() - (end - start + 1));
     }
 
     /// The start offset of every entry, for reverse and random access.
     pub fn offsets(&self) -> Vec<usize> {
         let mut v = Vec::with_capacity(self.len());
         let mut pos = 0;
-        while let Some(d) = decode(&self.buf, pos) {
+        while let Some(d) = decode(self.entries(), pos) {
             v.push(pos);
             pos = d.next;
         }
@@ -225,14 +255,15 @@ impl Pack {
 
     /// The entry starting at byte offset `pos` (from [`Pack::offsets`]).
     pub fn entry_at(&self, pos: usize) -> Option<(&[u8], f64)> {
-        let d = decode(&self.buf, pos)?;
-        Some((self.buf.get(d.member)?, d.score))
+        let buf = self.entries();
+        let d = decode(buf, pos)?;
+        Some((buf.get(d.member)?, d.score))
     }
 
     /// Iterates from rank `rank` upwards.
     pub fn iter_from(&self, rank: usize) -> Iter<'_> {
         Iter {
-            buf: &self.buf,
+            buf: self.entries(),
             pos: self.offset_of(rank),
         }
     }
@@ -278,6 +309,11 @@ mod tests {
         let left: Vec<&[u8]> = p.iter().map(|(m, _)| m).collect();
         assert_eq!(left, vec![&b"c"[..], &b"d"[..]]);
         assert_eq!(p.len(), 2);
+        assert_eq!(p.mem_usage(), HEADER + 2 * (1 + 1 + 8));
+        p.remove_ranks(0, 1);
+        assert!(p.is_empty());
+        assert_eq!(p.mem_usage(), 0);
+        assert_eq!(std::mem::size_of::<Pack>(), 16);
     }
 
     #[test]
