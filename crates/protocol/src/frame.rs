@@ -188,6 +188,11 @@ pub fn format_double(d: f64) -> String {
             "0".into()
         };
     }
+    // Integers below 10^17 print as themselves in %.17g: the common case
+    // (integer scores) without float formatting.
+    if d.fract() == 0.0 && d.abs() < 1e17 {
+        return itoa::Buffer::new().format(d as i64).to_string();
+    }
     const P: i32 = 17;
     // Scientific form with P significant digits gives us the digits and the exponent.
     let sci = format!("{:.*e}", (P - 1) as usize, d);
@@ -243,6 +248,12 @@ mod tests {
         assert_eq!(format_double(0.1), "0.10000000000000001");
         assert_eq!(format_double(3.0), "3");
         assert_eq!(format_double(1e20), "1e+20");
+        // The integer fast path agrees with %.17g at its edges.
+        assert_eq!(format_double(-7.0), "-7");
+        assert_eq!(format_double(99999999999999984.0), "99999999999999984");
+        assert_eq!(format_double(1e17), "1e+17");
+        assert_eq!(format_double(-1e17), "-1e+17");
+        assert_eq!(format_double(123456789012345.0), "123456789012345");
         assert_eq!(format_double(1.0e-5), "1.0000000000000001e-05");
         assert_eq!(format_double(-2.5e-3), "-0.0025000000000000001");
         assert_eq!(

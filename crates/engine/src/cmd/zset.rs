@@ -362,7 +362,7 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], mut incr: bool) -> Frame {
                 last = s;
                 processed += 1;
                 if s != cur {
-                    z.set(member, s, &t);
+                    z.update(member, s);
                     updated += 1;
                     changed.push(score_arg(s));
                     changed.push(member.clone());

@@ -181,6 +181,18 @@ impl ZSet {
         }
     }
 
+    /// Changes the score of `member`, which is present (with a different
+    /// score): one lookup, where [`ZSet::set`] pays a second to learn that.
+    pub fn update(&mut self, member: &[u8], score: f64) {
+        match self {
+            ZSet::Pack(p) => {
+                p.remove(member);
+                p.insert_new(member, score);
+            }
+            ZSet::Skip(s) => s.update_score(member, score),
+        }
+    }
+
     /// Converts to the `skiplist` encoding.
     fn convert(&mut self) {
         if let ZSet::Pack(p) = self {

@@ -398,6 +398,14 @@ impl SkipList {
 
     /// Links a new node into the skiplist (not the index).
     fn link(&mut self, member: Box<[u8]>, score: f64) -> u32 {
+        let level = self.random_level();
+        let id = self.alloc(member, score, level);
+        self.link_node(id, level);
+        id
+    }
+
+    /// Per level, the last node before (score, member) and its 1-based rank.
+    fn descend(&self, score: f64, member: &[u8]) -> ([u32; MAX_LEVEL], [u32; MAX_LEVEL]) {
         let mut update = [NIL; MAX_LEVEL];
         let mut rank = [0u32; MAX_LEVEL];
         let mut x = NIL;
@@ -405,7 +413,7 @@ impl SkipList {
             rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
             loop {
                 let l = self.lv(x, i);
-                if l.fwd != NIL && self.before(l.fwd, score, &member) {
+                if l.fwd != NIL && self.before(l.fwd, score, member) {
                     rank[i] += l.span;
                     x = l.fwd;
                 } else {
@@ -414,7 +422,16 @@ impl SkipList {
             }
             update[i] = x;
         }
-        let level = self.random_level();
+        (update, rank)
+    }
+
+    /// Links node `id` (score and member set, `level` levels, all unlinked) at
+    /// its place (`zslInsert` after the node is made).
+    fn link_node(&mut self, id: u32, level: usize) {
+        let (mut update, mut rank) = {
+            let node = &self.nodes[id as usize];
+            self.descend(node.score, &node.member)
+        };
         if level > self.level {
             for i in self.level..level {
                 rank[i] = 0;
@@ -423,7 +440,6 @@ impl SkipList {
             }
             self.level = level;
         }
-        let id = self.alloc(member, score, level);
         for i in 0..level {
             let ul = self.lv(update[i], i);
             let d = rank[0] - rank[i];
@@ -456,7 +472,6 @@ impl SkipList {
             self.tail = id;
         }
         self.len += 1;
-        id
     }
 
     /// The update vector for (score, member): per level, the last node before it.
@@ -537,11 +552,20 @@ impl SkipList {
             self.nodes[n as usize].score = new;
             return;
         }
+        // Move the node itself (Redis makes a new one): it keeps its member
+        // and its levels, and the index (member -> node) stays as it is, so
+        // this costs one index lookup and two descents.
         let update = self.path(cur, member);
         self.unlink(n, &update);
-        self.index_remove(n);
-        let m = self.release(n);
-        self.insert_new(m, new);
+        let node = &mut self.nodes[n as usize];
+        node.score = new;
+        node.back = NIL;
+        node.l0 = Level::default();
+        let level = 1 + node.up.as_ref().map_or(0, |u| u.len());
+        if let Some(up) = node.up.as_mut() {
+            up.fill(Level::default());
+        }
+        self.link_node(n, level);
     }
 
     /// Removes the elements of 0-based ranks `start..=end` (in range).
