@@ -174,6 +174,8 @@ cputicks() {  # utime+stime of a process (all threads) and of its reaped childre
 CLK_TCK=$(getconf CLK_TCK)
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }  # peak RSS since start
+used_b() { cli "$1" INFO memory | tr -d '\r' | awk -F: '/^used_memory:/ {print $2}'; }
 
 cli() { local var=$1; shift; local p="${var}_port"; redis-cli -p "${!p}" "$@"; }
 
@@ -388,6 +390,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
         metric mem_before_kb "${!kv}" "$r" "$before"
         metric mem_after_kb "${!kv}" "$r" "$after"
         metric mem_per_key "${!kv}" "$r" "$(( (after - before) * 1024 / DATASET ))"
+        metric mem_rss_mib "${!kv}" "$r" "$(( after / 1024 ))"
         stop_server "$v"; fresh "$v"
     done
 done
@@ -402,10 +405,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
     for v in $(order "$r" K R); do
         if [[ $v == K ]]; then start_server K keel "$SERVER_CPU" yes everysec --server-threads 1
         else start_server R redis "$SERVER_CPU" yes everysec; fi
-        kv="${v}_kind" rv="${v}_ready"
+        kv="${v}_kind" rv="${v}_ready" pv="${v}_pid"
         dbsize=$(cli "$v" DBSIZE)
         [[ $dbsize == "$DATASET" ]] || log "WARNING: ${!kv} loaded $dbsize keys, expected $DATASET"
         metric aof_load_s "${!kv}" "$r" "${!rv}"
+        # peak RSS while starting and loading, over RSS once loaded
+        metric aof_load_peak "${!kv}" "$r" \
+            "$(awk -v h="$(hwm_kb "${!pv}")" -v a="$(rss_kb "${!pv}")" 'BEGIN {printf "%.3f", h / a}')"
         # the last round's servers stay up for the rewrite test
         if ((r < ROUNDS)); then stop_server "$v"; fi
     done
@@ -467,11 +473,13 @@ for c in "${COLLS[@]}"; do
         if [[ $v == K ]]; then start_server K keel "$SERVER_CPU" no everysec --server-threads 1
         else start_server R redis "$SERVER_CPU" no everysec; fi
         pv="${v}_pid" kv="${v}_kind" portv="${v}_port"
-        before=$(rss_kb "${!pv}")
+        before=$(rss_kb "${!pv}") ubefore=$(used_b "$v")
         out=$(redis-cli -p "${!portv}" --pipe <"$cpay" 2>&1) || true
-        after=$(rss_kb "${!pv}")
+        after=$(rss_kb "${!pv}") uafter=$(used_b "$v")
         if grep -q "errors: 0, replies: $ncmd" <<<"$out"; then
             metric "coll_mem|$label" "${!kv}" 1 "$(( (after - before) * 1024 / (count * size) ))"
+            metric "coll_used|$label" "${!kv}" 1 \
+                "$(awk -v a="$uafter" -v b="$ubefore" -v n=$((count * size)) 'BEGIN {printf "%.1f", (a - b) / n}')"
         else
             log "WARNING: ${!kv} $label: $(tail -1 <<<"$out")"
         fi

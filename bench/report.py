@@ -188,9 +188,14 @@ def persistence_table(runs, metrics, rewrites, meta):
     mpk = metrics.get("mem_per_key", {})
     row(f"Memory per key, {dataset:,} keys (bytes, VmRSS delta / keys)", mpk,
         lambda x: fmt_num(x, 0), "≤1.0x", lambda v: v <= 1.0)
+    row(f"VmRSS after loading {dataset:,} keys (MiB, whole process)",
+        metrics.get("mem_rss_mib", {}), lambda x: fmt_num(x, 0))
     row(f"AOF load time, {dataset:,} keys (s, start → PONG + loading:0)",
         metrics.get("aof_load_s", {}), lambda x: fmt_num(x, 3), "≤0.5x (≥2x faster)",
         lambda v: v <= 0.5)
+    row("Peak RSS while loading the AOF / RSS once loaded (VmHWM / VmRSS)",
+        metrics.get("aof_load_peak", {}), lambda x: fmt_num(x, 2), "keel ≤1.10",
+        lambda v: v <= 1.10, check_on="keel")
 
     # rewrite: per round, median duration; peak extra memory / dataset memory
     dur, extra, extra_mb, count = {}, {}, {}, {}
@@ -228,8 +233,11 @@ def persistence_table(runs, metrics, rewrites, meta):
     # collections: bytes per element, one row per shape, in the order measured
     for name in metrics:
         if name.startswith("coll_mem|"):
-            row(f"Memory per element, {name.split('|', 1)[1]} (bytes, VmRSS delta / elements)",
+            shape = name.split('|', 1)[1]
+            row(f"Memory per element, {shape} (bytes, VmRSS delta / elements)",
                 metrics[name], lambda x: fmt_num(x, 0), "≤1.0x", lambda v: v <= 1.0)
+            row(f"Memory per element, {shape} (bytes, used_memory delta / elements)",
+                metrics.get("coll_used|" + shape, {}), lambda x: fmt_num(x, 1))
     return out
 
 

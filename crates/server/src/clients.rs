@@ -90,6 +90,18 @@ impl Registry {
     pub fn snapshot(&self) -> Vec<Arc<ClientHandle>> {
         self.clients.lock().values().cloned().collect()
     }
+
+    /// Memory of every client's buffers, counted as CLIENT LIST's tot-mem
+    /// (query buffer, pending output, and the 16 KB read buffer each has).
+    pub fn buffers_memory(&self) -> u64 {
+        self.snapshot()
+            .iter()
+            .map(|c| {
+                let i = c.info.lock();
+                (i.qbuf + i.omem + 16384) as u64
+            })
+            .sum()
+    }
 }
 
 /// CLIENT PAUSE state.

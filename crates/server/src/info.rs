@@ -367,11 +367,12 @@ fn section_text(server: &Server, section: &str, o: &mut String) {
                 format!("{:.2}", rss as f64 / allocated.max(1) as f64)
             );
             f!("mem_fragmentation_bytes", rss as i64 - allocated as i64);
-            f!("mem_not_counted_for_evict", 0);
+            let aof_buffer = server.aof_buffered();
+            f!("mem_not_counted_for_evict", aof_buffer);
             f!("mem_replication_backlog", 0);
             f!("mem_clients_slaves", 0);
-            f!("mem_clients_normal", 0);
-            f!("mem_aof_buffer", 0);
+            f!("mem_clients_normal", server.clients.buffers_memory());
+            f!("mem_aof_buffer", aof_buffer);
             f!("mem_allocator", "jemalloc-5.3.0");
             f!("active_defrag_running", 0);
             f!("lazyfree_pending_objects", 0);

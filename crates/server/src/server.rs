@@ -695,6 +695,7 @@ impl Server {
         {
             let used = crate::info::allocator_stats().0;
             self.used_memory.store(used, Ordering::Relaxed);
+            self.note_memory(used);
             return used;
         }
         self.used_memory.load(Ordering::Relaxed)
@@ -710,7 +711,10 @@ impl Server {
         if max == 0 {
             return false;
         }
-        let used = self.used_memory_fresh();
+        // As Redis's freeMemoryGetNotCountedMemory: the AOF buffer is not
+        // counted against maxmemory (it drains to disk by itself; evicting
+        // for it would only add DELs to it). Client buffers are counted.
+        let used = self.used_memory_fresh().saturating_sub(self.aof_buffered());
         if used <= max {
             return false;
         }
@@ -723,6 +727,13 @@ impl Server {
                 Some(u.saturating_sub(r.bytes))
             });
         r.exhausted && r.bytes < used - max
+    }
+}
+
+impl Server {
+    /// Bytes in the AOF writer's buffer, not yet written to the file.
+    pub fn aof_buffered(&self) -> u64 {
+        self.persistence.writer().map_or(0, |w| w.buffered() as u64)
     }
 }
 

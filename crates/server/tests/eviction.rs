@@ -3,7 +3,9 @@
 //! nearest deadlines, LRU keeps a hot set), noeviction answers -OOM to writes
 //! while reads and deletes work, evictions reach the AOF as DEL (a restart gives
 //! the same digest), and a restart whose data does not fit maxmemory evicts
-//! (with a policy) or refuses to start with a clear message (noeviction).
+//! (with a policy) or refuses to start with a clear message (noeviction), also
+//! inside a memory cgroup the test makes, where the kernel would kill a server
+//! that loaded past it.
 
 mod common;
 use common::cmd::*;
@@ -469,4 +471,239 @@ fn flushing_workload_restarts_within_the_memory_that_was_in_use() {
         .parse()
         .unwrap();
     assert!(peak <= max, "peak while loading {peak} > maxmemory {max}");
+}
+
+/// A huge pipelined write (80 MB of SETs sent in one go) under maxmemory with
+/// an eviction policy: eviction runs before each command, so memory never goes
+/// past the limit by more than a bounded amount (here 8 MB: the commands read
+/// but not yet run, and one allocator re-reading interval), and INFO shows the
+/// client buffers the way Redis does.
+#[test]
+fn a_huge_pipeline_overshoots_maxmemory_by_a_bounded_amount() {
+    // Without the AOF: its buffer is not counted against maxmemory (as in
+    // Redis), so here used_memory_peak is exactly what eviction bounds.
+    let s = TestServer::start_with(&["--appendonly", "no"]);
+    let mut con = s.conn();
+    let _: () = q(&mut con, "CONFIG SET maxmemory-policy allkeys-lru");
+    let max = limit(&mut con, 16 << 20);
+    let value = "x".repeat(VALUE);
+    let mut p = redis::pipe();
+    for i in 0..80_000 {
+        p.cmd("SET").arg(format!("big:{i}")).arg(&value).ignore();
+    }
+    let _: () = p.query(&mut con).unwrap();
+    let peak: u64 = info_field(&mut con, "memory", "used_memory_peak")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(evicted(&mut con) > 40_000, "evicted {}", evicted(&mut con));
+    assert!(
+        peak <= max + (8 << 20),
+        "peak {peak} went past maxmemory {max} by {} bytes",
+        peak - max
+    );
+    let info: String = q(&mut con, "INFO memory");
+    let field = |f: &str| -> u64 {
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{f}:")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{f} missing from INFO memory"))
+    };
+    assert!(field("mem_clients_normal") >= 16384);
+    assert_eq!(field("mem_aof_buffer"), field("mem_not_counted_for_evict"));
+}
+
+/// A memory cgroup (v1) of `limit` bytes made under the test's own cgroup;
+/// `None` when the machine does not let the test make one (then the test
+/// says so and skips the cgroup part).
+struct MemCgroup {
+    path: std::path::PathBuf,
+}
+
+impl MemCgroup {
+    fn new(limit: u64) -> Option<MemCgroup> {
+        let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+        let rel = own.lines().find_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            let _id = parts.next()?;
+            let controllers = parts.next()?;
+            let path = parts.next()?;
+            controllers
+                .split(',')
+                .any(|c| c == "memory")
+                .then(|| path.to_string())
+        })?;
+        let path = std::path::PathBuf::from(format!(
+            "/sys/fs/cgroup/memory{}/keel-test-{}",
+            rel.trim_end_matches('/'),
+            std::process::id()
+        ));
+        std::fs::create_dir(&path).ok()?;
+        let cg = MemCgroup { path };
+        std::fs::write(cg.path.join("memory.limit_in_bytes"), limit.to_string()).ok()?;
+        // No swapping around the limit either, where swap accounting exists.
+        let _ = std::fs::write(
+            cg.path.join("memory.memsw.limit_in_bytes"),
+            limit.to_string(),
+        );
+        Some(cg)
+    }
+
+    /// A command prefix that moves itself into the cgroup, then runs the rest.
+    fn wrapper(&self) -> [String; 3] {
+        [
+            "sh".to_string(),
+            "-c".to_string(),
+            format!(
+                "echo $$ > {}/cgroup.procs && exec \"$0\" \"$@\"",
+                self.path.display()
+            ),
+        ]
+    }
+
+    /// Runs keel in the cgroup on `dir` with `extra`, until it exits or, if it
+    /// comes up and answers PONG, until then (`None`: it is still running and
+    /// has been killed by the test).
+    fn run(&self, dir: &std::path::Path, extra: &[&str]) -> Option<std::process::Output> {
+        let port = common::free_port();
+        let w = self.wrapper();
+        let mut child = std::process::Command::new(&w[0])
+            .args(&w[1..])
+            .arg(common::binary())
+            .args(["--port", &port.to_string()])
+            .arg("--dir")
+            .arg(dir)
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return child.wait_with_output().ok();
+            }
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                use std::io::{Read, Write};
+                let mut buf = [0u8; 16];
+                let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+                if s.write_all(b"PING\r\n").is_ok()
+                    && s.read(&mut buf)
+                        .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
+                {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return None;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+}
+
+impl Drop for MemCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
+/// The historic scenario under an operating-system memory limit, not only
+/// maxmemory: keel runs in a memory cgroup of 64 MB (made by the test) on a log
+/// of flush cycles followed by a live dataset of about 75 MB. The control run
+/// without maxmemory shows the limit is real: the kernel kills it while it
+/// loads. With maxmemory set, every policy evicts while loading and comes up
+/// (never killed), and noeviction refuses to start with its message.
+#[test]
+fn restart_in_a_memory_cgroup_for_every_policy() {
+    let Some(cg) = MemCgroup::new(64 << 20) else {
+        eprintln!(
+            "\n!!! SKIPPED: cannot make a memory cgroup here (cgroup v1 memory controller not writable); the maxmemory-only tests still run !!!\n"
+        );
+        return;
+    };
+    let dir = common::temp_dir("evict-cgroup");
+    let mut s = TestServer::start_in(&dir, &["--appendonly", "yes"]);
+    let mut con = s.conn();
+    let base = used(&mut con);
+    let _: () = q(&mut con, "SELECT 1");
+    let _: () = q(&mut con, "SET keep me");
+    let _: () = q(&mut con, "SELECT 0");
+    for cycle in 0..3 {
+        fill(&mut con, &format!("c{cycle}"), 20_000, 0);
+        let _: () = q(&mut con, "FLUSHDB");
+    }
+    // Mostly keys with a TTL, so the volatile policies have enough to evict;
+    // the keys without one (about 5 MB) fit maxmemory.
+    for c in 0..4 {
+        fill(&mut con, &format!("plain{c}"), 1_000, 0);
+        fill(&mut con, &format!("ttl{c}"), 15_000, 100_000);
+    }
+    drop(con);
+    s.terminate();
+    let max = (base + (12 << 20)).to_string();
+
+    // Control: without maxmemory the kernel kills it for memory.
+    let out = cg.run(&dir, &["--appendonly", "yes"]);
+    let killed = out.as_ref().is_some_and(|o| {
+        use std::os::unix::process::ExitStatusExt;
+        o.status.signal() == Some(9)
+    });
+    assert!(
+        killed,
+        "the cgroup limit did not bite (the test would prove nothing): {:?}",
+        out.map(|o| o.status)
+    );
+
+    // noeviction: a clean refusal (exit status 1, a message naming the limit).
+    let out = cg
+        .run(&dir, &["--appendonly", "yes", "--maxmemory", &max])
+        .expect("noeviction should refuse to start");
+    let log =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("Loading stopped") && log.contains("maxmemory"),
+        "{log}"
+    );
+
+    let w = cg.wrapper();
+    let wrapper: Vec<&str> = w.iter().map(|x| x.as_str()).collect();
+    for policy in [
+        "allkeys-lru",
+        "allkeys-lfu",
+        "allkeys-random",
+        "volatile-lru",
+        "volatile-lfu",
+        "volatile-random",
+        "volatile-ttl",
+    ] {
+        let mut s = TestServer::start_wrapped(
+            &dir,
+            &wrapper,
+            &[
+                "--appendonly",
+                "yes",
+                "--maxmemory",
+                &max,
+                "--maxmemory-policy",
+                policy,
+            ],
+        );
+        s.keep_dir();
+        let mut con = s.conn();
+        let plain = keys(&mut con, "plain*").len();
+        let ttl = keys(&mut con, "ttl*").len();
+        assert!(plain + ttl < 64_000, "{policy}: nothing evicted");
+        if policy.starts_with("volatile") {
+            assert_eq!(plain, 4_000, "{policy} evicted keys without a TTL");
+        }
+        let _: () = q(&mut con, "SET after load");
+        assert!(s.alive(), "{policy}: the server died");
+        drop(con);
+        s.terminate();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

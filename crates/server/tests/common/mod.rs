@@ -61,6 +61,12 @@ impl TestServer {
 
     /// Starts keel in `dir` (kept on drop only if the caller owns it).
     pub fn start_in(dir: &Path, extra: &[&str]) -> TestServer {
+        Self::start_wrapped(dir, &[], extra)
+    }
+
+    /// Starts keel in `dir` under `wrapper` (a command such as `prlimit
+    /// --as=N` that runs the rest of its arguments), or directly when empty.
+    pub fn start_wrapped(dir: &Path, wrapper: &[&str], extra: &[&str]) -> TestServer {
         let port = free_port();
         let mut args: Vec<String> = Vec::new();
         // A config file as first argument must come first.
@@ -74,7 +80,15 @@ impl TestServer {
         args.extend(["--port".to_string(), port.to_string()]);
         args.extend(["--dir".to_string(), dir.display().to_string()]);
         args.extend(rest.iter().map(|s| s.to_string()));
-        let mut child = Command::new(binary())
+        let mut command = match wrapper.split_first() {
+            Some((w, rest)) => {
+                let mut c = Command::new(w);
+                c.args(rest).arg(binary());
+                c
+            }
+            None => Command::new(binary()),
+        };
+        let mut child = command
             .args(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
