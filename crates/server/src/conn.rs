@@ -322,7 +322,13 @@ impl Conn {
                             }
                         }
                     }
-                    Ok(false) => break,
+                    Ok(false) => {
+                        // The last command's arguments are slices of `rbuf`:
+                        // drop them now, so the next read can reuse the buffer
+                        // instead of allocating a new one while they pin it.
+                        argv.clear();
+                        break;
+                    }
                     Err(e) => {
                         let msg = e.to_string();
                         crate::verbose!(
