@@ -135,10 +135,10 @@ pub fn xor_object_digest(digest: &mut Digest, entry: &Entry) {
     mix_digest(digest, &entry.value.type_code().to_be_bytes());
     match &entry.value {
         Value::Str { data, .. } => mix_digest(digest, data),
-        Value::List(l) => l.for_each(|e| mix_digest(digest, e)),
-        Value::Set(x) => x.for_each(|m| xor_digest(digest, m)),
-        Value::Hash(h) => h.for_each(|f, v| xor_hash_pair(digest, f, v)),
-        Value::ZSet(z) => z.for_each(|m, score| xor_zset_member(digest, m, score)),
+        Value::List(l, _) => l.for_each(|e| mix_digest(digest, e)),
+        Value::Set(x, _) => x.for_each(|m| xor_digest(digest, m)),
+        Value::Hash(h, _) => h.for_each(|f, v| xor_hash_pair(digest, f, v)),
+        Value::ZSet(z, _) => z.for_each(|m, score| xor_zset_member(digest, m, score)),
     }
     if entry.expire_at != 0 {
         xor_digest(digest, b"!!expire!!");

@@ -780,8 +780,8 @@ impl<'e, 'l> Ctx<'e, 'l> {
     /// Stores `entry` under `key` in `db`, replacing any value and TTL.
     /// A key that did not exist is announced as `new` (Redis's `dbAdd`).
     pub fn insert_in(&mut self, db: usize, key: Bytes, mut entry: Entry) -> Option<Entry> {
-        if entry.lru == crate::value::LRU_UNSET {
-            entry.lru = self.engine.evict.initial(self.now);
+        if entry.lru() == crate::value::LRU_UNSET {
+            entry.set_lru(self.engine.evict.initial(self.now));
         }
         if self.notify_flags & notify::NEW == 0 {
             return self.dbs(db, &key).insert(&key, entry);

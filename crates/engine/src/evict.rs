@@ -131,11 +131,11 @@ impl Settings {
     #[inline]
     pub fn touch(&self, e: &mut Entry, now_ms: u64) {
         if self.policy.load(Relaxed) == 2 || self.policy.load(Relaxed) == 5 {
-            let counter = self.lfu_decr(e.lru, now_ms);
+            let counter = self.lfu_decr(e.lru(), now_ms);
             let counter = lfu_log_incr(counter, self.lfu_log_factor.load(Relaxed));
-            e.lru = (lfu_minutes(now_ms) << 8) | counter;
+            e.set_lru((lfu_minutes(now_ms) << 8) | counter);
         } else {
-            e.lru = lru_clock(now_ms);
+            e.set_lru(lru_clock(now_ms));
         }
     }
 
@@ -318,14 +318,14 @@ impl Engine {
                 let Some((k, e)) = found else { continue };
                 let score = match policy {
                     Policy::AllKeysLfu | Policy::VolatileLfu => {
-                        255 - u64::from(settings.lfu_decr(e.lru, now).min(255))
+                        255 - u64::from(settings.lfu_decr(e.lru(), now).min(255))
                     }
                     Policy::VolatileTtl => u64::MAX - e.expire_at,
                     _ => {
-                        let idle = if clock >= e.lru {
-                            clock - e.lru
+                        let idle = if clock >= e.lru() {
+                            clock - e.lru()
                         } else {
-                            clock + ((1 << 24) - 1 - e.lru)
+                            clock + ((1 << 24) - 1 - e.lru())
                         };
                         u64::from(idle)
                     }

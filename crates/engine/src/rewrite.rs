@@ -35,10 +35,10 @@ pub fn entry_commands(key: &[u8], entry: &Entry, out: &mut dyn FnMut(&[Bytes])) 
     let mut chunk = Chunker::new(key, out);
     match value {
         Value::Str { .. } => {}
-        Value::List(l) => l.for_each(|e| chunk.push(b"RPUSH", &[e])),
-        Value::Set(s) => s.for_each(|m| chunk.push(b"SADD", &[m])),
-        Value::Hash(h) => h.for_each(|f, v| chunk.push(b"HSET", &[f, v])),
-        Value::ZSet(z) => z.for_each(|m, score| {
+        Value::List(l, _) => l.for_each(|e| chunk.push(b"RPUSH", &[e])),
+        Value::Set(s, _) => s.for_each(|m| chunk.push(b"SADD", &[m])),
+        Value::Hash(h, _) => h.for_each(|f, v| chunk.push(b"HSET", &[f, v])),
+        Value::ZSet(z, _) => z.for_each(|m, score| {
             let sc = keel_protocol::format_double(score);
             chunk.push(b"ZADD", &[sc.as_bytes(), m])
         }),

@@ -5,25 +5,51 @@
 //! Redis would. Every type's handle is 16 bytes (a small collection is one
 //! boxed buffer, like Redis's listpack or intset; a large one a box of its
 //! table), so values are stored inline: a [`Value`] is 24 bytes and an
-//! [`Entry`] 40, with no allocation of their own. The representations live in
+//! [`Entry`] 32, with no allocation of their own. The representations live in
 //! [`crate::types`].
 
 use crate::types::{Hash, List, Set, ZSet};
 use bytes::Bytes;
 
 /// A value and its type.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Each variant also carries the key's access state for eviction (the `u32`,
+/// see [`Entry::lru`]): it sits in what would otherwise be padding after the
+/// tag, which keeps a `Value` at 24 bytes and an [`Entry`] at 32. Equality
+/// ignores it.
+#[derive(Clone, Debug)]
 pub enum Value {
     /// A string. `raw` is set when it was built in place (APPEND, SETRANGE), which
     /// Redis always stores with the raw encoding.
     Str {
         data: Str,
         raw: bool,
+        lru: u32,
     },
-    List(List),
-    Hash(Hash),
-    Set(Set),
-    ZSet(ZSet),
+    List(List, u32),
+    Hash(Hash, u32),
+    Set(Set, u32),
+    ZSet(ZSet, u32),
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (
+                Value::Str {
+                    data: a, raw: ra, ..
+                },
+                Value::Str {
+                    data: b, raw: rb, ..
+                },
+            ) => a == b && ra == rb,
+            (Value::List(a, _), Value::List(b, _)) => a == b,
+            (Value::Hash(a, _), Value::Hash(b, _)) => a == b,
+            (Value::Set(a, _), Value::Set(b, _)) => a == b,
+            (Value::ZSet(a, _), Value::ZSet(b, _)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// Redis's numeric type codes, used by the DEBUG DIGEST algorithm.
@@ -38,6 +64,44 @@ impl Value {
         Value::Str {
             data: Str::from(&data[..]),
             raw: false,
+            lru: LRU_UNSET,
+        }
+    }
+
+    pub fn list(l: List) -> Value {
+        Value::List(l, LRU_UNSET)
+    }
+
+    pub fn hash(h: Hash) -> Value {
+        Value::Hash(h, LRU_UNSET)
+    }
+
+    pub fn set(s: Set) -> Value {
+        Value::Set(s, LRU_UNSET)
+    }
+
+    pub fn zset(z: ZSet) -> Value {
+        Value::ZSet(z, LRU_UNSET)
+    }
+
+    /// The access state carried with the value (see [`Entry::lru`]).
+    fn lru_mut(&mut self) -> &mut u32 {
+        match self {
+            Value::Str { lru, .. }
+            | Value::List(_, lru)
+            | Value::Hash(_, lru)
+            | Value::Set(_, lru)
+            | Value::ZSet(_, lru) => lru,
+        }
+    }
+
+    fn lru(&self) -> u32 {
+        match self {
+            Value::Str { lru, .. }
+            | Value::List(_, lru)
+            | Value::Hash(_, lru)
+            | Value::Set(_, lru)
+            | Value::ZSet(_, lru) => *lru,
         }
     }
 
@@ -54,10 +118,10 @@ impl Value {
     pub fn is_empty_collection(&self) -> bool {
         match self {
             Value::Str { .. } => false,
-            Value::List(l) => l.is_empty(),
-            Value::Hash(h) => h.is_empty(),
-            Value::Set(x) => x.is_empty(),
-            Value::ZSet(z) => z.is_empty(),
+            Value::List(l, _) => l.is_empty(),
+            Value::Hash(h, _) => h.is_empty(),
+            Value::Set(x, _) => x.is_empty(),
+            Value::ZSet(z, _) => z.is_empty(),
         }
     }
 
@@ -65,17 +129,17 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str { .. } => "string",
-            Value::List(_) => "list",
-            Value::Hash(_) => "hash",
-            Value::Set(_) => "set",
-            Value::ZSet(_) => "zset",
+            Value::List(_, _) => "list",
+            Value::Hash(_, _) => "hash",
+            Value::Set(_, _) => "set",
+            Value::ZSet(_, _) => "zset",
         }
     }
 
     /// The encoding OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
         match self {
-            Value::Str { data, raw } => {
+            Value::Str { data, raw, .. } => {
                 if *raw {
                     "raw"
                 } else if data.len() <= 20 && crate::util::parse_i64(data).is_some() {
@@ -86,10 +150,10 @@ impl Value {
                     "raw"
                 }
             }
-            Value::List(l) => l.encoding(),
-            Value::Hash(h) => h.encoding(),
-            Value::Set(x) => x.encoding(),
-            Value::ZSet(z) => z.encoding(),
+            Value::List(l, _) => l.encoding(),
+            Value::Hash(h, _) => h.encoding(),
+            Value::Set(x, _) => x.encoding(),
+            Value::ZSet(z, _) => z.encoding(),
         }
     }
 
@@ -97,10 +161,10 @@ impl Value {
     pub fn type_code(&self) -> u32 {
         match self {
             Value::Str { .. } => OBJ_STRING,
-            Value::List(_) => OBJ_LIST,
-            Value::Hash(_) => OBJ_HASH,
-            Value::Set(_) => OBJ_SET,
-            Value::ZSet(_) => OBJ_ZSET,
+            Value::List(_, _) => OBJ_LIST,
+            Value::Hash(_, _) => OBJ_HASH,
+            Value::Set(_, _) => OBJ_SET,
+            Value::ZSet(_, _) => OBJ_ZSET,
         }
     }
 
@@ -108,10 +172,10 @@ impl Value {
     pub fn mem_usage(&self) -> usize {
         match self {
             Value::Str { data, .. } => data.mem_usage(),
-            Value::List(l) => l.mem_usage(),
-            Value::Hash(h) => h.mem_usage(),
-            Value::Set(x) => x.mem_usage(),
-            Value::ZSet(z) => z.mem_usage(),
+            Value::List(l, _) => l.mem_usage(),
+            Value::Hash(h, _) => h.mem_usage(),
+            Value::Set(x, _) => x.mem_usage(),
+            Value::ZSet(z, _) => z.mem_usage(),
         }
     }
 }
@@ -210,10 +274,6 @@ impl From<Bytes> for Str {
 pub struct Entry {
     pub value: Value,
     pub expire_at: u64,
-    /// Access state for eviction, OBJECT IDLETIME and OBJECT FREQ: the LRU
-    /// clock of the last access, or under an LFU policy the LFU time and counter
-    /// (see [`crate::evict`]). [`LRU_UNSET`] until the entry is first stored.
-    pub lru: u32,
 }
 
 /// The access state of an entry not stored yet: storing it through
@@ -223,11 +283,25 @@ pub const LRU_UNSET: u32 = u32::MAX;
 
 impl Entry {
     pub fn new(value: Value, expire_at: u64, _now_ms: u64) -> Entry {
-        Entry {
-            value,
-            expire_at,
-            lru: LRU_UNSET,
-        }
+        Entry { value, expire_at }
+    }
+
+    /// Access state for eviction, OBJECT IDLETIME and OBJECT FREQ: the LRU
+    /// clock of the last access, or under an LFU policy the LFU time and
+    /// counter (see [`crate::evict`]). [`LRU_UNSET`] until the entry is first
+    /// stored. Kept inside the value (see [`Value`]).
+    pub fn lru(&self) -> u32 {
+        self.value.lru()
+    }
+
+    pub fn set_lru(&mut self, lru: u32) {
+        *self.value.lru_mut() = lru;
+    }
+
+    /// Replaces the value, keeping the access state.
+    pub fn set_value(&mut self, mut value: Value) {
+        *value.lru_mut() = self.lru();
+        self.value = value;
     }
 
     pub fn is_expired(&self, now_ms: u64) -> bool {
@@ -254,7 +328,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<Set>(), 16);
         assert_eq!(std::mem::size_of::<ZSet>(), 16);
         assert_eq!(std::mem::size_of::<Value>(), 24);
-        assert_eq!(std::mem::size_of::<Entry>(), 40);
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
     }
 
     #[test]

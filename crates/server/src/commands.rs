@@ -1351,8 +1351,8 @@ async fn debug(conn: &mut Conn, argv: &[Bytes]) -> Option<Frame> {
                     keel_engine::cmd::keys::refcount(&e.value),
                     e.value.encoding(),
                     serialized_len(&e.value, &limits),
-                    e.lru,
-                    lru_now.wrapping_sub(e.lru) & ((1 << 24) - 1)
+                    e.lru(),
+                    lru_now.wrapping_sub(e.lru()) & ((1 << 24) - 1)
                 )
             }) {
                 Some(s) => Frame::Simple(Bytes::from(s)),
@@ -1539,6 +1539,7 @@ mod tests {
         let raw = Value::Str {
             data: Bytes::from_static(b"77").into(),
             raw: true,
+            lru: keel_engine::value::LRU_UNSET,
         };
         assert_eq!(len(&raw), 2);
     }

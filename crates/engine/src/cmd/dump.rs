@@ -110,7 +110,7 @@ fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         // with Redis 7.0's wrapping arithmetic.
         let clock = crate::value::lru_clock(ctx.now) as i64;
         let idle = idle.wrapping_mul(1000) / 1000;
-        entry.lru = (clock.wrapping_sub(idle) & LRU_MASK) as u32;
+        entry.set_lru((clock.wrapping_sub(idle) & LRU_MASK) as u32);
     }
     ctx.insert(key.clone(), entry);
     let mut effect = vec![s("RESTORE"), key.clone(), n(ttl), argv[3].clone()];

@@ -67,7 +67,7 @@ fn read<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c Hash>, Fr
     match ctx.lookup_read(key) {
         None => Ok(None),
         Some(e) => match &e.value {
-            Value::Hash(h) => Ok(Some(h)),
+            Value::Hash(h, _) => Ok(Some(h)),
             _ => Err(wrongtype()),
         },
     }
@@ -78,7 +78,7 @@ fn write<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c mut Hash
     match ctx.lookup_write(key) {
         None => Ok(None),
         Some(e) => match &mut e.value {
-            Value::Hash(h) => Ok(Some(h)),
+            Value::Hash(h, _) => Ok(Some(h)),
             _ => Err(wrongtype()),
         },
     }
@@ -98,7 +98,10 @@ fn with_hash<T>(
     let out = f(&mut h)?;
     if !h.is_empty() {
         let now = ctx.now;
-        ctx.insert(key.clone(), Entry::new(Value::Hash(h), 0, now));
+        ctx.insert(
+            key.clone(),
+            Entry::new(Value::Hash(h, crate::value::LRU_UNSET), 0, now),
+        );
     }
     Ok(out)
 }

@@ -600,7 +600,7 @@ fn object_freq(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let settings = ctx.engine.evict_settings();
     match peek_with(ctx, &argv[2], false) {
         Some(_) if !settings.policy().is_lfu() => err(ERR_NO_LFU),
-        Some(e) => int(i64::from(settings.lfu_decr(e.lru, now))),
+        Some(e) => int(i64::from(settings.lfu_decr(e.lru(), now))),
         None => Frame::Null,
     }
 }
@@ -632,7 +632,7 @@ fn object_idletime(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let lfu = ctx.engine.evict_settings().policy().is_lfu();
     match peek_with(ctx, &argv[2], false) {
         Some(_) if lfu => err(ERR_LFU_NO_IDLE),
-        Some(e) => int(idle_seconds(clock, e.lru) as i64),
+        Some(e) => int(idle_seconds(clock, e.lru()) as i64),
         None => Frame::Null,
     }
 }

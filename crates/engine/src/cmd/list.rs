@@ -62,7 +62,7 @@ fn write_list<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut List>, 
     match ctx.lookup_write(key) {
         None => Ok(None),
         Some(e) => match &mut e.value {
-            Value::List(l) => Ok(Some(l)),
+            Value::List(l, _) => Ok(Some(l)),
             _ => Err(wrongtype()),
         },
     }
@@ -73,7 +73,7 @@ fn read_list<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c List>, Frame
     match ctx.lookup_read(key) {
         None => Ok(None),
         Some(e) => match &e.value {
-            Value::List(l) => Ok(Some(l)),
+            Value::List(l, _) => Ok(Some(l)),
             _ => Err(wrongtype()),
         },
     }
@@ -87,7 +87,10 @@ fn fill(ctx: &Ctx) -> Fill {
 /// Stores a new list under `key` (announced `new`).
 fn store(ctx: &mut Ctx, key: &Bytes, l: List) {
     let now = ctx.now;
-    ctx.insert(key.clone(), Entry::new(Value::List(l), 0, now));
+    ctx.insert(
+        key.clone(),
+        Entry::new(Value::List(l, crate::value::LRU_UNSET), 0, now),
+    );
 }
 
 /// LEFT or RIGHT; true for RIGHT (the tail).

@@ -76,7 +76,7 @@ fn read_set<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c mut S
     match ctx.lookup_read(key) {
         None => Ok(None),
         Some(e) => match &mut e.value {
-            Value::Set(s) => Ok(Some(s)),
+            Value::Set(s, _) => Ok(Some(s)),
             _ => Err(wrongtype()),
         },
     }
@@ -87,7 +87,7 @@ fn write_set<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Result<Option<&'c mut 
     match ctx.lookup_write(key) {
         None => Ok(None),
         Some(e) => match &mut e.value {
-            Value::Set(s) => Ok(Some(s)),
+            Value::Set(s, _) => Ok(Some(s)),
             _ => Err(wrongtype()),
         },
     }
@@ -99,7 +99,7 @@ fn peek<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Option<&'c Set> {
     let db = ctx.db;
     match ctx.dbs(db, key).map.get(key) {
         Some(Entry {
-            value: Value::Set(s),
+            value: Value::Set(s, _),
             ..
         }) => Some(s),
         _ => None,
@@ -126,7 +126,10 @@ fn store(ctx: &mut Ctx, key: &Bytes, set: Set) {
     let db = ctx.db;
     ctx.expire_if_needed(db, key);
     let now = ctx.now;
-    ctx.insert(key.clone(), Entry::new(Value::Set(set), 0, now));
+    ctx.insert(
+        key.clone(),
+        Entry::new(Value::Set(set, crate::value::LRU_UNSET), 0, now),
+    );
 }
 
 /// Removes a key a command emptied, announcing it as Redis does.
@@ -146,7 +149,10 @@ fn sadd(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             let mut set = Set::new();
             let added = argv[2..].iter().filter(|m| set.add(m, &t)).count();
             let now = ctx.now;
-            ctx.insert(key.clone(), Entry::new(Value::Set(set), 0, now));
+            ctx.insert(
+                key.clone(),
+                Entry::new(Value::Set(set, crate::value::LRU_UNSET), 0, now),
+            );
             added
         }
     };
@@ -379,10 +385,10 @@ fn smove(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let (src, dst, m) = (&argv[1], &argv[2], &argv[3]);
     let src_is_set = ctx
         .lookup_write(src)
-        .map(|e| matches!(e.value, Value::Set(_)));
+        .map(|e| matches!(e.value, Value::Set(_, _)));
     let dst_is_set = ctx
         .lookup_write(dst)
-        .map(|e| matches!(e.value, Value::Set(_)));
+        .map(|e| matches!(e.value, Value::Set(_, _)));
     let Some(src_is_set) = src_is_set else {
         return Frame::Integer(0);
     };
@@ -395,7 +401,7 @@ fn smove(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let db = ctx.db;
     let emptied = match ctx.dbs(db, src).map.get_mut(&src[..]) {
         Some(Entry {
-            value: Value::Set(s),
+            value: Value::Set(s, _),
             ..
         }) => {
             if !s.remove(m) {
@@ -412,14 +418,17 @@ fn smove(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let t = ctx.thresholds();
     let added = match ctx.dbs(db, dst).map.get_mut(&dst[..]) {
         Some(Entry {
-            value: Value::Set(s),
+            value: Value::Set(s, _),
             ..
         }) => s.add(m, &t),
         _ => {
             let mut set = Set::new();
             set.add(m, &t);
             let now = ctx.now;
-            ctx.insert(dst.clone(), Entry::new(Value::Set(set), 0, now));
+            ctx.insert(
+                dst.clone(),
+                Entry::new(Value::Set(set, crate::value::LRU_UNSET), 0, now),
+            );
             true
         }
     };

@@ -116,20 +116,20 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Frame {
             Vec::new()
         }
         Some(e) => match &mut e.value {
-            Value::Str { .. } | Value::Hash(_) => return wrongtype(),
-            Value::List(l) => {
+            Value::Str { .. } | Value::Hash(_, _) => return wrongtype(),
+            Value::List(l, _) => {
                 ordered = true;
                 let mut v = Vec::with_capacity(l.len());
                 l.for_each(|x| v.push(Bytes::copy_from_slice(x)));
                 v
             }
-            Value::Set(s) => {
+            Value::Set(s, _) => {
                 is_set = true;
                 let mut v = Vec::with_capacity(s.len());
                 s.for_each(|x| v.push(Bytes::copy_from_slice(x)));
                 v
             }
-            Value::ZSet(z) => {
+            Value::ZSet(z, _) => {
                 ordered = true;
                 let mut v = Vec::with_capacity(z.len());
                 z.for_each(|x, _| v.push(Bytes::copy_from_slice(x)));
@@ -244,7 +244,7 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Frame {
     }
     let stored = list.len() as i64;
     if stored > 0 {
-        let value = Value::List(list);
+        let value = Value::List(list, crate::value::LRU_UNSET);
         let payload = crate::rdb::dump_payload(&value, &t);
         // setKey: an expired destination is removed first (and logged).
         let db = ctx.db;
@@ -330,7 +330,7 @@ fn lookup_by_pattern(ctx: &mut Ctx, pattern: &[u8], subst: &Bytes) -> Option<Byt
     key.extend_from_slice(&pattern[star + 1..postfix_end]);
     let entry = ctx.lookup_read(&key)?;
     match (arrow, &entry.value) {
-        (Some(f), Value::Hash(h)) => h.get(&pattern[f + 2..]).map(Bytes::copy_from_slice),
+        (Some(f), Value::Hash(h, _)) => h.get(&pattern[f + 2..]).map(Bytes::copy_from_slice),
         (None, Value::Str { data, .. }) => Some(data.bytes()),
         _ => None,
     }
@@ -375,7 +375,7 @@ mod tests {
         for i in items {
             l.push_back(Bytes::copy_from_slice(i.as_bytes()));
         }
-        Value::List(l)
+        Value::List(l, crate::value::LRU_UNSET)
     }
 
     fn strs(f: &Frame) -> Vec<String> {
@@ -435,7 +435,7 @@ mod tests {
         let t = Thresholds::default();
         let mut h = Hash::new();
         h.insert(Bytes::from_static(b"f"), Bytes::from_static(b"9"), &t);
-        put(&e, "h_1", Value::Hash(h));
+        put(&e, "h_1", Value::Hash(h, crate::value::LRU_UNSET));
         assert_eq!(
             strs(&run(&e, &mut s, "SORT l BY h_*->f").0),
             ["10", "2", "3", "1"]
@@ -555,7 +555,7 @@ mod tests {
         for m in ["c", "a", "b"] {
             set.insert(Bytes::copy_from_slice(m.as_bytes()), &t);
         }
-        put(&e, "s", Value::Set(set));
+        put(&e, "s", Value::Set(set, crate::value::LRU_UNSET));
         assert_eq!(
             run(&e, &mut s, "SORT s BY nosort STORE d2").0,
             Frame::Integer(3)

@@ -475,7 +475,7 @@ fn append(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         Some(e) => {
             #[allow(unreachable_patterns)]
             let (data, raw) = match &mut e.value {
-                Value::Str { data, raw } => (data, raw),
+                Value::Str { data, raw, .. } => (data, raw),
                 _ => return wrongtype(),
             };
             let total = data.len().saturating_add(part.len());
@@ -573,6 +573,7 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
                 Value::Str {
                     data: Str::Growable(Box::new(m)),
                     raw: true,
+                    lru: crate::value::LRU_UNSET,
                 },
                 0,
                 now,
@@ -583,7 +584,7 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         Some(e) => {
             #[allow(unreachable_patterns)]
             let (data, raw) = match &mut e.value {
-                Value::Str { data, raw } => (data, raw),
+                Value::Str { data, raw, .. } => (data, raw),
                 _ => return wrongtype(),
             };
             if value.is_empty() {
@@ -632,7 +633,7 @@ fn incr_by(ctx: &mut Ctx, key: &Bytes, by: i64) -> Frame {
                 return err(ERR_OVERFLOW);
             };
             let text = util::fmt_i64(new);
-            e.value = Value::string(text.clone());
+            e.set_value(Value::string(text.clone()));
             (new, text)
         }
         None => {
@@ -703,7 +704,7 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             let cur = tri!(ld_arg(cur));
             let by = tri!(ld_arg(&argv[2]));
             let text = tri!(ld_sum(cur, by));
-            e.value = Value::string(text.clone());
+            e.set_value(Value::string(text.clone()));
             text
         }
         None => {
@@ -893,7 +894,7 @@ mod tests {
                 for (k, en) in &d.map {
                     #[allow(unreachable_patterns)]
                     let (data, raw) = match &en.value {
-                        crate::value::Value::Str { data, raw } => (data.to_vec(), *raw),
+                        crate::value::Value::Str { data, raw, .. } => (data.to_vec(), *raw),
                         _ => (b"<other>".to_vec(), false),
                     };
                     out.insert((db, k.to_vec()), (data, raw, en.expire_at));

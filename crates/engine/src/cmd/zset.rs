@@ -170,7 +170,7 @@ fn read<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c ZSet>, Frame> {
     match ctx.lookup_read(key) {
         None => Ok(None),
         Some(e) => match &e.value {
-            Value::ZSet(z) => Ok(Some(z)),
+            Value::ZSet(z, _) => Ok(Some(z)),
             _ => Err(wrongtype()),
         },
     }
@@ -181,7 +181,7 @@ fn write<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut ZSet>, Frame
     match ctx.lookup_write(key) {
         None => Ok(None),
         Some(e) => match &mut e.value {
-            Value::ZSet(z) => Ok(Some(z)),
+            Value::ZSet(z, _) => Ok(Some(z)),
             _ => Err(wrongtype()),
         },
     }
@@ -211,8 +211,7 @@ fn push_member(out: &mut Vec<Frame>, resp: u8, m: &[u8], s: f64, withscores: boo
 
 /// Deletes `key` if its sorted set is now empty, announcing `del`; true if it did.
 fn drop_if_empty(ctx: &mut Ctx, key: &[u8]) -> bool {
-    let empty =
-        matches!(ctx.lookup_write(key), Some(Entry { value: Value::ZSet(z), .. }) if z.is_empty());
+    let empty = matches!(ctx.lookup_write(key), Some(Entry { value: Value::ZSet(z, _), .. }) if z.is_empty());
     if empty {
         ctx.remove(key);
         ctx.notify(GENERIC, "del", key);
@@ -254,7 +253,10 @@ fn store_result(ctx: &mut Ctx, argv: &[Bytes], dst: &Bytes, z: ZSet, event: &'st
         // keel's): log the stored result itself, never the command.
         let lex = argv.iter().any(|a| a.eq_ignore_ascii_case(b"BYLEX"));
         let logged = lex.then(|| result_effects(dst, &z));
-        ctx.insert(dst.clone(), Entry::new(Value::ZSet(z), 0, now));
+        ctx.insert(
+            dst.clone(),
+            Entry::new(Value::ZSet(z, crate::value::LRU_UNSET), 0, now),
+        );
         ctx.notify(ZSET, event, dst);
         match logged {
             Some(effects) => effects.into_iter().for_each(|e| ctx.emit(e)),
@@ -331,7 +333,11 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], mut incr: bool) -> Frame {
         let now = ctx.now;
         ctx.insert(
             key.clone(),
-            Entry::new(Value::ZSet(Default::default()), 0, now),
+            Entry::new(
+                Value::ZSet(Default::default(), crate::value::LRU_UNSET),
+                0,
+                now,
+            ),
         );
     }
     let Ok(Some(z)) = write(ctx, key) else {

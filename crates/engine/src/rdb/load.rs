@@ -320,28 +320,28 @@ fn list(l: List) -> Result<Value> {
     if l.is_empty() {
         return Err(EMPTY);
     }
-    Ok(Value::List(l))
+    Ok(Value::List(l, crate::value::LRU_UNSET))
 }
 
 fn set(s: Set) -> Result<Value> {
     if s.is_empty() {
         return Err(EMPTY);
     }
-    Ok(Value::Set(s))
+    Ok(Value::Set(s, crate::value::LRU_UNSET))
 }
 
 fn hash(h: Hash) -> Result<Value> {
     if h.is_empty() {
         return Err(EMPTY);
     }
-    Ok(Value::Hash(h))
+    Ok(Value::Hash(h, crate::value::LRU_UNSET))
 }
 
 fn zset(z: ZSet) -> Result<Value> {
     if z.is_empty() {
         return Err(EMPTY);
     }
-    Ok(Value::ZSet(z))
+    Ok(Value::ZSet(z, crate::value::LRU_UNSET))
 }
 
 fn set_add(s: &mut Set, m: Bytes, t: &Thresholds) -> Result<()> {

@@ -65,13 +65,13 @@ pub fn save_string(out: &mut Vec<u8>, s: &[u8]) {
 pub fn value_type(v: &Value) -> u8 {
     match v {
         Value::Str { .. } => kind::STRING,
-        Value::List(_) => kind::LIST_QUICKLIST_2,
-        Value::Set(s) if s.encoding() == "intset" => kind::SET_INTSET,
-        Value::Set(_) => kind::SET,
-        Value::Hash(h) if h.encoding() == "listpack" => kind::HASH_LISTPACK,
-        Value::Hash(_) => kind::HASH,
-        Value::ZSet(z) if z.encoding() == "listpack" => kind::ZSET_LISTPACK,
-        Value::ZSet(_) => kind::ZSET_2,
+        Value::List(_, _) => kind::LIST_QUICKLIST_2,
+        Value::Set(s, _) if s.encoding() == "intset" => kind::SET_INTSET,
+        Value::Set(_, _) => kind::SET,
+        Value::Hash(h, _) if h.encoding() == "listpack" => kind::HASH_LISTPACK,
+        Value::Hash(_, _) => kind::HASH,
+        Value::ZSet(z, _) if z.encoding() == "listpack" => kind::ZSET_LISTPACK,
+        Value::ZSet(_, _) => kind::ZSET_2,
     }
 }
 
@@ -79,8 +79,8 @@ pub fn value_type(v: &Value) -> u8 {
 pub fn save_object(out: &mut Vec<u8>, v: &Value, t: &Thresholds) {
     match v {
         Value::Str { data, .. } => save_string(out, data),
-        Value::List(l) => save_list(out, l, t.list_max_listpack_size),
-        Value::Set(s) => {
+        Value::List(l, _) => save_list(out, l, t.list_max_listpack_size),
+        Value::Set(s, _) => {
             if value_type(v) == kind::SET_INTSET {
                 let mut ints = Vec::with_capacity(s.len());
                 s.for_each(|m| ints.push(crate::util::parse_i64(m).unwrap_or(0)));
@@ -90,7 +90,7 @@ pub fn save_object(out: &mut Vec<u8>, v: &Value, t: &Thresholds) {
                 s.for_each(|m| save_string(out, m));
             }
         }
-        Value::Hash(h) => {
+        Value::Hash(h, _) => {
             if value_type(v) == kind::HASH_LISTPACK {
                 let mut lp = listpack::Builder::new();
                 h.for_each(|f, x| {
@@ -106,7 +106,7 @@ pub fn save_object(out: &mut Vec<u8>, v: &Value, t: &Thresholds) {
                 });
             }
         }
-        Value::ZSet(z) => {
+        Value::ZSet(z, _) => {
             if value_type(v) == kind::ZSET_LISTPACK {
                 let mut lp = listpack::Builder::new();
                 z.for_each(|m, score| {

@@ -29,7 +29,7 @@ fn list(items: &[&str]) -> Value {
     for i in items {
         l.push_back(b(i));
     }
-    Value::List(l)
+    Value::List(l, crate::value::LRU_UNSET)
 }
 
 fn set(items: &[&str], t: &Thresholds) -> Value {
@@ -37,7 +37,7 @@ fn set(items: &[&str], t: &Thresholds) -> Value {
     for i in items {
         s.insert(b(i), t);
     }
-    Value::Set(s)
+    Value::Set(s, crate::value::LRU_UNSET)
 }
 
 fn hash(pairs: &[(&str, &str)], t: &Thresholds) -> Value {
@@ -45,7 +45,7 @@ fn hash(pairs: &[(&str, &str)], t: &Thresholds) -> Value {
     for (f, v) in pairs {
         h.insert(b(f), b(v), t);
     }
-    Value::Hash(h)
+    Value::Hash(h, crate::value::LRU_UNSET)
 }
 
 fn zset(pairs: &[(&str, f64)], t: &Thresholds) -> Value {
@@ -53,7 +53,7 @@ fn zset(pairs: &[(&str, f64)], t: &Thresholds) -> Value {
     for (m, s) in pairs {
         z.insert(b(m), *s, t);
     }
-    Value::ZSet(z)
+    Value::ZSet(z, crate::value::LRU_UNSET)
 }
 
 /// Wraps an object (type byte included) in a payload of RDB `version`.
@@ -310,15 +310,15 @@ fn samples(n: usize) -> Vec<Value> {
         z.insert(e, (i as f64) / 7.0, &t);
     }
     l.push_back(Bytes::from(vec![b'L'; 70000]));
-    out.push(Value::List(l));
-    out.push(Value::Hash(h));
-    out.push(Value::Set(s));
-    out.push(Value::ZSet(z));
+    out.push(Value::List(l, crate::value::LRU_UNSET));
+    out.push(Value::Hash(h, crate::value::LRU_UNSET));
+    out.push(Value::Set(s, crate::value::LRU_UNSET));
+    out.push(Value::ZSet(z, crate::value::LRU_UNSET));
     let mut s = Set::new();
     for i in 0..1000 {
         s.insert(Bytes::from(format!("{}", i * 1000)), &t);
     }
-    out.push(Value::Set(s));
+    out.push(Value::Set(s, crate::value::LRU_UNSET));
     out
 }
 
@@ -340,7 +340,7 @@ fn list_nodes_follow_the_fill() {
     for _ in 0..2000 {
         l.push_back(b("abcdefghij"));
     }
-    let v = Value::List(l);
+    let v = Value::List(l, crate::value::LRU_UNSET);
     let p = dump_payload(&v, &t());
     assert_eq!(p[1], 3);
     // A fill of 5 elements: 2000 / 5 nodes.

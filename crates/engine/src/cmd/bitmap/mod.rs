@@ -89,12 +89,13 @@ fn with_bits<R>(
             let value = Value::Str {
                 data: Str::Growable(Box::new(m)),
                 raw: true,
+                lru: crate::value::LRU_UNSET,
             };
             ctx.insert(key.clone(), Entry::new(value, 0, now));
             Ok((r, true))
         }
         Some(e) => {
-            let Value::Str { data, raw } = &mut e.value else {
+            let Value::Str { data, raw, .. } = &mut e.value else {
                 return Err(wrongtype());
             };
             let grown = data.len() < len;
@@ -308,6 +309,7 @@ fn bitop(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let value = Value::Str {
         data: Str::from(res.to_vec()),
         raw: true,
+        lru: crate::value::LRU_UNSET,
     };
     let now = ctx.now;
     // Redis's setKey looks the destination up for writing first (so an expired

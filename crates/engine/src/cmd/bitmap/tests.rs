@@ -20,7 +20,7 @@ fn value(e: &Engine, key: &str) -> Option<(Vec<u8>, bool)> {
     let mut out = None;
     e.for_each_shard(|_, sh| {
         if let Some(en) = sh.dbs[0].map.get(key.as_bytes()) {
-            if let Value::Str { data, raw } = &en.value {
+            if let Value::Str { data, raw, .. } = &en.value {
                 out = Some((data.to_vec(), *raw));
             }
         }
@@ -37,7 +37,7 @@ fn put_list(e: &Engine, key: &str) {
         if i == shard {
             let mut l = crate::types::List::new();
             l.push_back(Bytes::from_static(b"x"));
-            let entry = crate::value::Entry::new(Value::List(l), 0, 0);
+            let entry = crate::value::Entry::new(Value::List(l, crate::value::LRU_UNSET), 0, 0);
             sh.dbs[0].insert(&k, entry);
         }
     });

@@ -73,13 +73,14 @@ fn with_hll<R>(
             let value = Value::Str {
                 data: Str::Growable(Box::new(buf)),
                 raw: true,
+                lru: crate::value::LRU_UNSET,
             };
             ctx.insert(key.clone(), Entry::new(value, 0, now));
             Ok((r, densified))
         }
         Some(e) => {
             hll_of(&e.value)?;
-            let Value::Str { data, raw } = &mut e.value else {
+            let Value::Str { data, raw, .. } = &mut e.value else {
                 return Err(wrongtype());
             };
             *raw = true;
@@ -160,7 +161,7 @@ fn pfcount(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         return Frame::Integer(0);
     };
     crate::tri!(hll_of(&e.value));
-    let Value::Str { data, raw } = &mut e.value else {
+    let Value::Str { data, raw, .. } = &mut e.value else {
         return wrongtype();
     };
     *raw = true;
@@ -229,7 +230,7 @@ fn pfdebug(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         return err("ERR The specified key does not exist");
     };
     crate::tri!(hll_of(&e.value));
-    let Value::Str { data, raw } = &mut e.value else {
+    let Value::Str { data, raw, .. } = &mut e.value else {
         return wrongtype();
     };
     *raw = true;

@@ -109,8 +109,8 @@ fn load(ctx: &mut Ctx, key: &Bytes) -> Result<Src, Frame> {
         None => false,
         Some(e) => {
             match &e.value {
-                Value::ZSet(z) => z.for_each(|m, s| items.push((Bytes::copy_from_slice(m), s))),
-                Value::Set(x) => x.for_each(|m| items.push((Bytes::copy_from_slice(m), 1.0))),
+                Value::ZSet(z, _) => z.for_each(|m, s| items.push((Bytes::copy_from_slice(m), s))),
+                Value::Set(x, _) => x.for_each(|m| items.push((Bytes::copy_from_slice(m), 1.0))),
                 _ => return Err(wrongtype()),
             }
             true

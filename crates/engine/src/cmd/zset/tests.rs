@@ -26,7 +26,7 @@ fn put_set(e: &Engine, key: &str, members: &[&str]) {
     if let Some(shard) = locks.shard(e.shard_of(key.as_bytes())) {
         shard.dbs[0].insert(
             key.as_bytes(),
-            crate::value::Entry::new(crate::value::Value::Set(set), 0, 0),
+            crate::value::Entry::new(crate::value::Value::Set(set, crate::value::LRU_UNSET), 0, 0),
         );
     }
 }
