@@ -376,6 +376,52 @@ fn memory_commands() {
     }
 }
 
+/// Every policy that evicts.
+const EVICTING_POLICIES: [&str; 7] = [
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+];
+
+/// Restarts keel on `dir` (under `wrapper`, if any) with AOF on, `maxmemory`
+/// and `policy`, on a log of `total` keys named `plain*` (without a TTL;
+/// `plain_keys` of them) and `ttl*`: checks that loading evicted some, and
+/// under a volatile policy none without a TTL.
+fn restart_evicting(
+    dir: &std::path::Path,
+    wrapper: &[&str],
+    maxmemory: &str,
+    policy: &str,
+    total: usize,
+    plain_keys: usize,
+) -> TestServer {
+    let mut s = TestServer::start_wrapped(
+        dir,
+        wrapper,
+        &[
+            "--appendonly",
+            "yes",
+            "--maxmemory",
+            maxmemory,
+            "--maxmemory-policy",
+            policy,
+        ],
+    );
+    s.keep_dir();
+    let mut con = s.conn();
+    let plain = keys(&mut con, "plain*").len();
+    let ttl = keys(&mut con, "ttl*").len();
+    assert!(plain + ttl < total, "{policy}: nothing evicted");
+    if policy.starts_with("volatile") {
+        assert_eq!(plain, plain_keys, "{policy} evicted keys without a TTL");
+    }
+    s
+}
+
 /// Every policy on a restart whose data does not fit: half the keys have a TTL,
 /// and the limit forces evicting a part of them. allkeys-* and
 /// volatile-* evict while loading and start; noeviction refuses to start.
@@ -393,34 +439,8 @@ fn restart_under_maxmemory_for_every_policy() {
     drop(con);
     s.terminate();
     let max = (base + (14 << 20)).to_string();
-    for policy in [
-        "allkeys-lru",
-        "allkeys-lfu",
-        "allkeys-random",
-        "volatile-lru",
-        "volatile-lfu",
-        "volatile-random",
-        "volatile-ttl",
-    ] {
-        let mut s = TestServer::start_in(
-            &dir,
-            &[
-                "--appendonly",
-                "yes",
-                "--maxmemory",
-                &max,
-                "--maxmemory-policy",
-                policy,
-            ],
-        );
-        s.keep_dir();
-        let mut con = s.conn();
-        let plain = keys(&mut con, "plain*").len();
-        let ttl = keys(&mut con, "ttl*").len();
-        assert!(plain + ttl < 16_000, "{policy}: nothing evicted");
-        if policy.starts_with("volatile") {
-            assert_eq!(plain, 8000, "{policy} evicted keys without a TTL");
-        }
+    for policy in EVICTING_POLICIES {
+        let s = restart_evicting(&dir, &[], &max, policy, 16_000, 8_000);
         assert!(
             s.log().contains("keys were evicted while loading"),
             "{policy}"
@@ -671,38 +691,10 @@ fn restart_in_a_memory_cgroup_for_every_policy() {
 
     let w = cg.wrapper();
     let wrapper: Vec<&str> = w.iter().map(|x| x.as_str()).collect();
-    for policy in [
-        "allkeys-lru",
-        "allkeys-lfu",
-        "allkeys-random",
-        "volatile-lru",
-        "volatile-lfu",
-        "volatile-random",
-        "volatile-ttl",
-    ] {
-        let mut s = TestServer::start_wrapped(
-            &dir,
-            &wrapper,
-            &[
-                "--appendonly",
-                "yes",
-                "--maxmemory",
-                &max,
-                "--maxmemory-policy",
-                policy,
-            ],
-        );
-        s.keep_dir();
-        let mut con = s.conn();
-        let plain = keys(&mut con, "plain*").len();
-        let ttl = keys(&mut con, "ttl*").len();
-        assert!(plain + ttl < 64_000, "{policy}: nothing evicted");
-        if policy.starts_with("volatile") {
-            assert_eq!(plain, 4_000, "{policy} evicted keys without a TTL");
-        }
-        let _: () = q(&mut con, "SET after load");
+    for policy in EVICTING_POLICIES {
+        let mut s = restart_evicting(&dir, &wrapper, &max, policy, 64_000, 4_000);
+        let _: () = q(&mut s.conn(), "SET after load");
         assert!(s.alive(), "{policy}: the server died");
-        drop(con);
         s.terminate();
     }
     let _ = std::fs::remove_dir_all(&dir);
