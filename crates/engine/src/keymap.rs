@@ -126,21 +126,32 @@ impl KeyMap {
     }
 
     pub fn swap_remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let i = self.get_index_of(key)?;
-        self.swap_remove_index(i).map(|(_, e)| e)
+        let h = self.hash(key);
+        let slots = &self.slots;
+        let found = self
+            .index
+            .find_entry(h, |&i| slots.get(i as usize).is_some_and(|s| &*s.0 == key));
+        let (i, _) = found.ok()?.remove();
+        Some(self.fill_hole(i as usize).1)
     }
 
     /// Removes the entry at `i`; the last entry moves into its place.
     pub fn swap_remove_index(&mut self, i: usize) -> Option<(Key, Entry)> {
+        let h = self.hash(&self.slots.get(i)?.0);
+        if let Ok(found) = self.index.find_entry(h, |&j| j as usize == i) {
+            found.remove();
+        }
+        Some(self.fill_hole(i))
+    }
+
+    /// Takes out slot `i`, already gone from the table: the last slot moves
+    /// into the hole (its table entry follows it).
+    fn fill_hole(&mut self, i: usize) -> (Key, Entry) {
         let KeyMap {
             index,
             slots,
             hasher,
         } = self;
-        let h = hasher.hash_one(&slots.get(i)?.0[..]);
-        if let Ok(found) = index.find_entry(h, |&j| j as usize == i) {
-            found.remove();
-        }
         let last = slots.len() - 1;
         if i != last {
             let moved = hasher.hash_one(&slots[last].0[..]);
@@ -157,7 +168,7 @@ impl KeyMap {
                 hasher.hash_one(slots.get(j as usize).map_or(&[][..], |s| &s.0[..]))
             });
         }
-        Some(gone)
+        gone
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Entry)> {

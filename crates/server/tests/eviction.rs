@@ -57,6 +57,19 @@ fn fill(con: &mut Connection, prefix: &str, n: usize, ttl_s: u64) -> usize {
     failed
 }
 
+/// The historic workload: `cycles` rounds of writing `n` keys then FLUSHDB.
+/// A key in db 1 keeps FLUSHDB from emptying everything (which would reset
+/// the log at once), so a replay really goes through every cycle.
+fn flush_cycles(con: &mut Connection, cycles: usize, n: usize) {
+    let _: () = q(con, "SELECT 1");
+    let _: () = q(con, "SET keep me");
+    let _: () = q(con, "SELECT 0");
+    for cycle in 0..cycles {
+        fill(con, &format!("c{cycle}"), n, 0);
+        let _: () = q(con, "FLUSHDB");
+    }
+}
+
 fn keys(con: &mut Connection, pattern: &str) -> Vec<String> {
     q(con, &format!("KEYS {pattern}"))
 }
@@ -459,15 +472,7 @@ fn flushing_workload_restarts_within_the_memory_that_was_in_use() {
     let mut s = TestServer::start_in(&dir, &["--appendonly", "yes"]);
     let mut con = s.conn();
     let base = used(&mut con);
-    // A key in db 1 keeps FLUSHDB from emptying everything (which would reset
-    // the log at once): replay really goes through every cycle.
-    let _: () = q(&mut con, "SELECT 1");
-    let _: () = q(&mut con, "SET keep me");
-    let _: () = q(&mut con, "SELECT 0");
-    for cycle in 0..6 {
-        fill(&mut con, &format!("c{cycle}"), 3000, 0);
-        let _: () = q(&mut con, "FLUSHDB");
-    }
+    flush_cycles(&mut con, 6, 3000);
     fill(&mut con, "live", 2000, 0);
     drop(con);
     s.terminate();
@@ -648,13 +653,7 @@ fn restart_in_a_memory_cgroup_for_every_policy() {
     let mut s = TestServer::start_in(&dir, &["--appendonly", "yes"]);
     let mut con = s.conn();
     let base = used(&mut con);
-    let _: () = q(&mut con, "SELECT 1");
-    let _: () = q(&mut con, "SET keep me");
-    let _: () = q(&mut con, "SELECT 0");
-    for cycle in 0..3 {
-        fill(&mut con, &format!("c{cycle}"), 20_000, 0);
-        let _: () = q(&mut con, "FLUSHDB");
-    }
+    flush_cycles(&mut con, 3, 20_000);
     // Mostly keys with a TTL, so the volatile policies have enough to evict;
     // the keys without one (about 5 MB) fit maxmemory.
     for c in 0..4 {
