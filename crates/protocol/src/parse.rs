@@ -1,8 +1,12 @@
 //! Request parsing: multibulk (`*N\r\n$len\r\n...`) and inline commands.
 //!
-//! The parser is incremental: arguments of a multibulk request that have fully arrived
-//! are split off the buffer and kept, so a request that arrives in many reads is never
-//! scanned twice, and a large bulk argument is taken out of the buffer without copying.
+//! The parser is incremental: it remembers where in the buffer each argument of a
+//! partly arrived multibulk request lies, so a request that arrives in many reads is
+//! never scanned twice. Nothing is split off until the request is complete: then the
+//! whole request leaves the buffer at once and its arguments are slices of it (a large
+//! bulk argument is never copied). Until then the buffer is not shared, so the
+//! connection can move the unparsed tail to the front of its allocation and reuse it
+//! instead of allocating a new buffer for every read that ends mid-request.
 
 use bytes::{Buf, Bytes, BytesMut};
 use std::fmt;
@@ -70,19 +74,27 @@ struct Pending {
     remaining: usize,
     /// Length of the bulk whose `$len` header was read but whose body has not arrived.
     bulk_len: Option<usize>,
+    /// Bytes of the buffer this request has consumed so far (its headers and
+    /// complete arguments).
+    pos: usize,
 }
 
 /// Incremental request parser; one per connection.
 ///
-/// Arguments are slices of the connection's read buffer (`split_to` + `freeze`,
-/// reference-counted, never copied). With [`RequestParser::parse_into`] the
-/// argument vector is reused from one request to the next, so a pipeline of small
-/// commands is parsed without a heap allocation per command.
+/// Arguments are slices of the connection's read buffer (one `split_to` +
+/// `freeze` per request, reference-counted, never copied). With
+/// [`RequestParser::parse_into`] the argument vector is reused from one request
+/// to the next, so a pipeline of small commands is parsed without a heap
+/// allocation per command.
+///
+/// Between calls the buffer must only grow at its end (reads append to it; a
+/// reserve may move it as a whole): the pending request's arguments are
+/// remembered as offsets from its start.
 #[derive(Debug, Default)]
 pub struct RequestParser {
     pending: Option<Pending>,
-    /// Arguments of the request being read.
-    args: Vec<Bytes>,
+    /// Offset and length of each argument of the request being read.
+    ranges: Vec<(usize, usize)>,
 }
 
 /// Parses a decimal the way Redis's `string2ll` does: no sign other than a leading
@@ -122,10 +134,10 @@ impl RequestParser {
     /// Bytes the buffer must hold before the pending bulk argument can be taken,
     /// so the caller can reserve that much at once.
     pub fn wanted(&self) -> Option<usize> {
-        self.pending
-            .as_ref()
-            .and_then(|p| p.bulk_len)
-            .map(|n| n.saturating_add(2))
+        self.pending.as_ref().and_then(|p| {
+            p.bulk_len
+                .map(|n| p.pos.saturating_add(n).saturating_add(2))
+        })
     }
 
     /// Parses the next complete request from `buf`, removing its bytes.
@@ -147,8 +159,8 @@ impl RequestParser {
 
     /// Like [`RequestParser::parse`], but leaves the request's arguments in `out`
     /// (replacing what it held) and returns whether a request was complete. The
-    /// vector's capacity goes back and forth between `out` and the parser, so a
-    /// caller that passes the same vector every time allocates none per request.
+    /// arguments are written into `out`'s own storage, so a caller that passes the
+    /// same vector every time allocates none per request.
     pub fn parse_into(
         &mut self,
         buf: &mut BytesMut,
@@ -187,17 +199,18 @@ impl RequestParser {
                 if n > 10 && !authenticated {
                     return Err(ProtocolError::UnauthenticatedMultibulkLength);
                 }
-                buf.advance(cr + 2);
                 if n <= 0 {
+                    buf.advance(cr + 2);
                     continue;
                 }
                 self.pending = Some(Pending {
                     remaining: n as usize,
                     bulk_len: None,
+                    pos: cr + 2,
                 });
-                self.args.clear();
+                self.ranges.clear();
                 // Never trust the declared count for an allocation.
-                self.args.reserve((n as usize).min(1024));
+                self.ranges.reserve((n as usize).min(1024));
             }
             let Some(p) = self.pending.as_mut() else {
                 continue;
@@ -206,45 +219,50 @@ impl RequestParser {
                 let len = match p.bulk_len {
                     Some(len) => len,
                     None => {
-                        if buf.is_empty() {
+                        let rest = buf.get(p.pos..).unwrap_or_default();
+                        if rest.is_empty() {
                             return Ok(false);
                         }
-                        let Some(cr) = find_crlf(buf) else {
-                            if buf.len() > INLINE_MAX {
+                        let Some(cr) = find_crlf(rest) else {
+                            if rest.len() > INLINE_MAX {
                                 return Err(ProtocolError::TooBigBulkCount);
                             }
                             return Ok(false);
                         };
-                        if cr + 1 >= buf.len() {
+                        if cr + 1 >= rest.len() {
                             return Ok(false);
                         }
-                        if buf[0] != b'$' {
-                            return Err(ProtocolError::ExpectedDollar(buf[0]));
+                        if rest[0] != b'$' {
+                            return Err(ProtocolError::ExpectedDollar(rest[0]));
                         }
-                        let len = match parse_len(&buf[1..cr]) {
+                        let len = match parse_len(&rest[1..cr]) {
                             Some(n) if n >= 0 && (n as u64) <= limits.max_bulk_len => n as usize,
                             _ => return Err(ProtocolError::InvalidBulkLength),
                         };
                         if len > 16384 && !authenticated {
                             return Err(ProtocolError::UnauthenticatedBulkLength);
                         }
-                        buf.advance(cr + 2);
+                        p.pos += cr + 2;
                         p.bulk_len = Some(len);
                         len
                     }
                 };
-                if buf.len() < len + 2 {
+                if buf.len().saturating_sub(p.pos) < len + 2 {
                     return Ok(false);
                 }
-                let arg = buf.split_to(len).freeze();
-                buf.advance(2);
-                self.args.push(arg);
+                self.ranges.push((p.pos, len));
+                p.pos += len + 2;
                 p.bulk_len = None;
                 p.remaining -= 1;
             }
+            let request = buf.split_to(p.pos).freeze();
             self.pending = None;
             out.clear();
-            std::mem::swap(out, &mut self.args);
+            out.extend(
+                self.ranges
+                    .iter()
+                    .map(|&(at, len)| request.slice(at..at + len)),
+            );
             return Ok(true);
         }
     }
@@ -414,6 +432,27 @@ mod tests {
     }
 
     #[test]
+    fn a_partial_request_leaves_the_buffer_unshared() {
+        let mut p = RequestParser::new();
+        let mut buf = BytesMut::with_capacity(64);
+        buf.extend_from_slice(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$2\r\nk");
+        let first = p.parse(&mut buf, &Limits::default(), true).unwrap();
+        assert_eq!(first.unwrap(), vec![Bytes::from("GET"), Bytes::from("k")]);
+        assert!(p
+            .parse(&mut buf, &Limits::default(), true)
+            .unwrap()
+            .is_none());
+        // The complete request's arguments are gone, and the pending one holds
+        // no slice of the buffer: its allocation can be reused whole.
+        assert!(buf.try_reclaim(64 - buf.len()));
+        assert_eq!(p.wanted(), Some(buf.len() + 3));
+        buf.extend_from_slice(b"2\r\n");
+        let second = p.parse(&mut buf, &Limits::default(), true).unwrap();
+        assert_eq!(second.unwrap(), vec![Bytes::from("GET"), Bytes::from("k2")]);
+        assert!(buf.is_empty());
+    }
+
+    #[test]
     fn errors_use_redis_wording() {
         let e = parse_all(b"*1\r\n+foo\r\n").unwrap_err();
         assert_eq!(e.to_string(), "Protocol error: expected '$', got '+'");
@@ -475,19 +514,27 @@ mod tests {
                 wire.extend_from_slice(a);
                 wire.extend_from_slice(b"\r\n");
             }
+            // Twice, so a request starts mid-chunk; the buffer is reclaimed or
+            // reserved between chunks, as the connection does.
+            let wire = [wire.clone(), wire].concat();
             let mut p = RequestParser::new();
             let mut buf = BytesMut::new();
-            let mut got = None;
+            let mut got = Vec::new();
             for piece in wire.chunks(chunk) {
+                if !buf.try_reclaim(piece.len()) {
+                    buf.reserve(piece.len());
+                }
                 buf.extend_from_slice(piece);
-                if let Some(r) = p.parse(&mut buf, &Limits::default(), true).unwrap() {
-                    got = Some(r);
+                while let Some(r) = p.parse(&mut buf, &Limits::default(), true).unwrap() {
+                    got.push(r);
                 }
             }
-            let got = got.unwrap();
-            proptest::prop_assert_eq!(got.len(), args.len());
-            for (g, a) in got.iter().zip(&args) {
-                proptest::prop_assert_eq!(&g[..], &a[..]);
+            proptest::prop_assert_eq!(got.len(), 2);
+            for req in &got {
+                proptest::prop_assert_eq!(req.len(), args.len());
+                for (g, a) in req.iter().zip(&args) {
+                    proptest::prop_assert_eq!(&g[..], &a[..]);
+                }
             }
         }
 
