@@ -34,10 +34,6 @@ const LEVELS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 const SAFETY: usize = 8192;
 /// Largest entry-count fill (quicklist's `FILL_MAX`).
 const FILL_MAX: i64 = (1 << 15) - 1;
-/// What a listpack has that a node here does not (6-byte header and end byte
-/// against a 4-byte count), added when checking a node's size against the limits
-/// so nodes split where Redis's would.
-const LP_EXTRA: usize = 3;
 
 #[derive(Clone, Debug)]
 pub struct List {
@@ -70,7 +66,10 @@ impl Fill {
         if count == 0 {
             return true;
         }
-        let size = node.bytes() + add + LP_EXTRA;
+        // A node's 8-byte header is one byte more than a listpack's header and
+        // end byte, so nodes split where Redis's do give or take one byte, and
+        // a full node never leaves the limit's size class.
+        let size = node.bytes() + add;
         if self.0 < 0 {
             let level = (-(self.0 as i64) - 1).clamp(0, 4) as usize;
             size <= LEVELS[level]
@@ -151,9 +150,11 @@ impl List {
     /// Approximate bytes used: the list box, node buffers and node handles.
     pub fn mem_usage(&self) -> usize {
         match &self.repr {
-            Repr::One(n) => 16 + n.bytes(),
+            Repr::One(n) => 16 + n.capacity(),
             Repr::Many(m) => {
-                16 + 48 + m.nodes.capacity() * 16 + m.nodes.iter().map(Node::bytes).sum::<usize>()
+                16 + 48
+                    + m.nodes.capacity() * 16
+                    + m.nodes.iter().map(Node::capacity).sum::<usize>()
             }
         }
     }
