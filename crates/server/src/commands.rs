@@ -174,8 +174,11 @@ pub fn run_sync(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Optio
             }
         }
         "memory|purge" => {
-            crate::info::purge_allocator();
-            Frame::ok()
+            if crate::info::purge_allocator() {
+                Frame::ok()
+            } else {
+                Frame::error("ERR Error purging dirty pages")
+            }
         }
         "memory|malloc-stats" => Frame::Verbatim(Bytes::from(format!(
             "txt:{}",

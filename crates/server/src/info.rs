@@ -71,21 +71,62 @@ pub fn set_allocator_background_thread(on: bool) {
 }
 
 /// Returns dirty pages of every jemalloc arena to the OS (MEMORY PURGE).
-pub fn purge_allocator() {
-    // "arena.<MALLCTL_ARENAS_ALL>.purge" (4096 is MALLCTL_ARENAS_ALL).
-    // SAFETY: the name is a NUL-terminated mallctl name and purge takes no value.
-    let _ = unsafe { tikv_jemalloc_ctl::raw::write(b"arena.4096.purge\0", ()) };
+/// Returns whether jemalloc accepted the request.
+pub fn purge_allocator() -> bool {
+    // "arena.<MALLCTL_ARENAS_ALL>.purge" (4096 is MALLCTL_ARENAS_ALL). The
+    // control takes neither an old nor a new value and refuses (EPERM) any
+    // pointer, so it is called with null ones.
+    // SAFETY: the name is a NUL-terminated mallctl name; every pointer is null
+    // and the length 0, which is what this control requires, so jemalloc reads
+    // and writes no memory of ours.
+    let rc = unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"arena.4096.purge".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    rc == 0
 }
 
-/// MEMORY MALLOC-STATS: the allocator's own summary figures.
+/// MEMORY MALLOC-STATS: jemalloc's own report (`malloc_stats_print`), as Redis
+/// gives it.
 pub fn malloc_stats_text() -> String {
-    let (allocated, active, resident) = allocator_stats();
-    let mapped = tikv_jemalloc_ctl::stats::mapped::read().unwrap_or(0);
-    let retained = tikv_jemalloc_ctl::stats::retained::read().unwrap_or(0);
-    let metadata = tikv_jemalloc_ctl::stats::metadata::read().unwrap_or(0);
-    format!(
-        "___ Begin jemalloc statistics ___\nAllocated: {allocated}, active: {active}, metadata: {metadata}, resident: {resident}, mapped: {mapped}, retained: {retained}\n--- End jemalloc statistics ---\n"
-    )
+    /// Appends one piece of the report to the `String` behind `opaque`.
+    ///
+    /// SAFETY (for the caller): `opaque` must point to a live `Vec<u8>` that
+    /// nothing else touches during the call, and `text` must be a NUL-terminated
+    /// string; `malloc_stats_print` passes back the `opaque` it was given and
+    /// NUL-terminated text.
+    unsafe extern "C" fn append(opaque: *mut std::ffi::c_void, text: *const std::ffi::c_char) {
+        if opaque.is_null() || text.is_null() {
+            return;
+        }
+        // SAFETY: see above; both pointers were checked for null.
+        let (out, text) = unsafe {
+            (
+                &mut *(opaque as *mut Vec<u8>),
+                std::ffi::CStr::from_ptr(text),
+            )
+        };
+        out.extend_from_slice(text.to_bytes());
+    }
+    let _ = tikv_jemalloc_ctl::epoch::advance();
+    let mut out: Vec<u8> = Vec::new();
+    // SAFETY: `append` upholds the callback contract above: the opaque pointer
+    // is `out`, which outlives the call and is not otherwise used until it
+    // returns; malloc_stats_print calls the callback synchronously on this
+    // thread only. The options string is NUL-terminated.
+    unsafe {
+        tikv_jemalloc_sys::malloc_stats_print(
+            Some(append),
+            &mut out as *mut Vec<u8> as *mut std::ffi::c_void,
+            c"".as_ptr(),
+        );
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// MEMORY STATS: Redis's field names, keel's figures.
@@ -95,8 +136,11 @@ pub fn memory_stats(server: &Server) -> keel_protocol::Frame {
     let peak = server.note_memory(allocated);
     let rss = rss_bytes();
     let startup = server.startup_memory;
-    let keys: usize = server.engine.keyspace_info().iter().map(|(_, n)| *n).sum();
-    let dataset = allocated.saturating_sub(startup);
+    let keyspace = server.engine.keyspace_info();
+    let keys: usize = keyspace.iter().map(|&(n, _)| n).sum();
+    let clients = server.clients.buffers_memory();
+    let aof = server.aof_buffered();
+    let net = allocated.saturating_sub(startup);
     let name = |s: &str| Frame::Bulk(bytes::Bytes::copy_from_slice(s.as_bytes()));
     let int = |v: u64| Frame::Integer(v as i64);
     let dbl = |v: f64| Frame::Double(v);
@@ -112,34 +156,45 @@ pub fn memory_stats(server: &Server) -> keel_protocol::Frame {
         name("clients.slaves"),
         int(0),
         name("clients.normal"),
-        int(0),
+        int(clients),
         name("cluster.links"),
         int(0),
         name("aof.buffer"),
-        int(0),
+        int(aof),
         name("lua.caches"),
         int(0),
         name("functions.caches"),
         int(0),
     ];
-    for (db, n) in server.engine.keyspace_info() {
+    // As Redis: an entry per database that has keys, with the key map's
+    // overhead (a 48-byte slot and a 4-byte position per key, see KeyMap) and
+    // the expiry set's.
+    let mut tables = 0u64;
+    for (db, &(n, expires)) in keyspace.iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        let (main, exp) = (n as u64 * 52, expires as u64 * 24);
+        tables += main + exp;
         out.push(name(&format!("db.{db}")));
         out.push(Frame::Map(vec![
-            (name("overhead.hashtable.main"), int(n as u64 * 40)),
-            (name("overhead.hashtable.expires"), int(0)),
+            (name("overhead.hashtable.main"), int(main)),
+            (name("overhead.hashtable.expires"), int(exp)),
         ]));
     }
+    let overhead = startup + clients + aof + tables;
+    let dataset = allocated.saturating_sub(overhead);
     out.extend([
         name("overhead.total"),
-        int(startup),
+        int(overhead),
         name("keys.count"),
         int(keys as u64),
         name("keys.bytes-per-key"),
-        int(if keys > 0 { dataset / keys as u64 } else { 0 }),
+        int(if keys > 0 { net / keys as u64 } else { 0 }),
         name("dataset.bytes"),
         int(dataset),
         name("dataset.percentage"),
-        dbl(dataset as f64 * 100.0 / allocated.max(1) as f64),
+        dbl(dataset as f64 * 100.0 / net.max(1) as f64),
         name("peak.percentage"),
         dbl(allocated as f64 * 100.0 / peak.max(1) as f64),
         name("allocator.allocated"),

@@ -326,6 +326,14 @@ fn restart_under_a_smaller_maxmemory() {
     );
 }
 
+fn names_of(stats: &[redis::Value]) -> Vec<String> {
+    stats
+        .iter()
+        .step_by(2)
+        .filter_map(|v| redis::from_redis_value(v).ok())
+        .collect()
+}
+
 #[test]
 fn memory_commands() {
     let s = TestServer::start();
@@ -338,11 +346,7 @@ fn memory_commands() {
     assert_eq!(e(&mut con, "MEMORY USAGE k SAMPLES"), "ERR syntax error");
     assert_eq!(e(&mut con, "MEMORY USAGE k FOO 1"), "ERR syntax error");
     let stats: Vec<redis::Value> = q(&mut con, "MEMORY STATS");
-    let names: Vec<String> = stats
-        .iter()
-        .step_by(2)
-        .filter_map(|v| redis::from_redis_value(v).ok())
-        .collect();
+    let names = names_of(&stats);
     for want in [
         "peak.allocated",
         "total.allocated",
@@ -355,11 +359,47 @@ fn memory_commands() {
             "{want} missing from {names:?}"
         );
     }
+    // The database entries and the key count are the keyspace's.
+    let _: () = q(&mut con, "SELECT 3");
+    let _: () = q(&mut con, "SET a 1");
+    let _: () = q(&mut con, "SET b 2 EX 100");
+    let _: () = q(&mut con, "SELECT 0");
+    let stats: Vec<redis::Value> = q(&mut con, "MEMORY STATS");
+    let field = |name: &str| {
+        stats
+            .chunks(2)
+            .find(|kv| redis::from_redis_value::<String>(&kv[0]).ok().as_deref() == Some(name))
+            .map(|kv| kv[1].clone())
+    };
+    assert_eq!(field("keys.count"), Some(redis::Value::Int(3)));
+    let dbs: Vec<String> = names_of(&stats)
+        .into_iter()
+        .filter(|n| n.starts_with("db."))
+        .collect();
+    assert_eq!(dbs, ["db.0", "db.3"]);
+    let db3: Vec<redis::Value> = redis::from_redis_value(&field("db.3").unwrap()).unwrap();
+    let db3: Vec<(String, i64)> = db3
+        .chunks(2)
+        .map(|kv| {
+            (
+                redis::from_redis_value(&kv[0]).unwrap(),
+                redis::from_redis_value(&kv[1]).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(db3[0].0, "overhead.hashtable.main");
+    assert!(db3[0].1 > 0 && db3[1].1 > 0, "{db3:?}");
+    assert_eq!(
+        e(&mut con, "MEMORY STATS extra"),
+        "ERR wrong number of arguments for 'memory|stats' command"
+    );
     let doctor: String = q(&mut con, "MEMORY DOCTOR");
     assert!(doctor.contains("Sam"), "{doctor}");
     let _: () = q(&mut con, "MEMORY PURGE");
     let malloc: String = q(&mut con, "MEMORY MALLOC-STATS");
-    assert!(malloc.contains("Allocated"), "{malloc}");
+    // jemalloc's own full report, as Redis gives it.
+    assert!(malloc.contains("Begin jemalloc statistics"), "{malloc}");
+    assert!(malloc.contains("bins:"), "{malloc}");
     // INFO memory fields are present and plausible.
     let used: u64 = info_field(&mut con, "memory", "used_memory")
         .unwrap()
