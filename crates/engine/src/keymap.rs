@@ -1,7 +1,8 @@
 //! The map from keys to entries that one database keeps in one shard.
 //!
 //! Entries sit in a dense vector, found through a hashbrown table of their
-//! `u32` positions (4 bytes and a control byte a bucket). Removing swaps the
+//! `u32` positions, each beside 32 bits of its key's hash (8 bytes and a
+//! control byte a bucket). Removing swaps the
 //! last entry into the hole, so positions stay dense: a random key and a SCAN
 //! position are O(1), and SCAN's cursor relies on exactly that swap (see
 //! `cmd::keys::scan`).
@@ -9,9 +10,15 @@
 //! Why not `IndexMap`, which has the same shape: it stores each key's hash
 //! beside it and grows its vector to match the table's capacity, so a slot cost
 //! 96 bytes and the vector sat about half empty after each doubling. Here a
-//! slot is the key (a boxed slice, 16 bytes) and its [`Entry`] (32 bytes);
-//! hashes are recomputed from the keys when the table grows, and the vector
-//! grows by a quarter, to a whole allocator size class ([`grown_capacity`]).
+//! slot is the key (a boxed slice, 16 bytes) and its [`Entry`] (32 bytes),
+//! and the vector grows by a quarter, to a whole allocator size class
+//! ([`grown_capacity`]).
+//!
+//! The 32 bits of hash in the table cost 4 bytes a bucket and pay for
+//! themselves twice: the table grows without touching a key (recomputing
+//! hashes from the keys made `reserve_rehash` 16% of an AOF load's time, a
+//! cache miss on the slot and another on the key for every entry moved), and
+//! a probe compares them before it reads a key.
 //! With 1M keys of 16 bytes and 64-byte values, this map, 16-byte strings
 //! ([`crate::value::Str`]) and 32-byte entries took keel from 251 to about 150
 //! bytes a key, where Redis 7.0 spends 176 (BENCHMARKS.md).
@@ -27,9 +34,23 @@ type Hasher = foldhash::fast::RandomState;
 
 #[derive(Default)]
 pub struct KeyMap {
-    index: HashTable<u32>,
+    /// (position in `slots`, 32 bits of the key's hash).
+    index: HashTable<(u32, u32)>,
     slots: Vec<(Key, Entry)>,
     hasher: Hasher,
+}
+
+/// The table's 64-bit hash for a key's stored 32 bits: multiplied by an odd
+/// constant, so the low bits (the bucket) stay a bijection of the hash's low
+/// bits and the top seven (hashbrown's tag) mix all of them.
+#[inline]
+fn spread(h: u32) -> u64 {
+    (h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+#[inline]
+fn rehash(&(_, h): &(u32, u32)) -> u64 {
+    spread(h)
 }
 
 impl KeyMap {
@@ -41,18 +62,21 @@ impl KeyMap {
         self.slots.is_empty()
     }
 
-    fn hash(&self, key: &[u8]) -> u64 {
-        self.hasher.hash_one(key)
+    /// The 32 bits of `key`'s hash that the table keeps.
+    #[inline]
+    fn hash(&self, key: &[u8]) -> u32 {
+        (self.hasher.hash_one(key) >> 32) as u32
     }
 
     /// The position of `key`.
     pub fn get_index_of(&self, key: &[u8]) -> Option<usize> {
         let slots = &self.slots;
+        let h = self.hash(key);
         self.index
-            .find(self.hash(key), |&i| {
-                slots.get(i as usize).is_some_and(|s| &*s.0 == key)
+            .find(spread(h), |&(i, ih)| {
+                ih == h && slots.get(i as usize).is_some_and(|s| &*s.0 == key)
             })
-            .map(|&i| i as usize)
+            .map(|&(i, _)| i as usize)
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {
@@ -91,19 +115,15 @@ impl KeyMap {
     /// the position and the entry replaced.
     pub fn insert_full(&mut self, key: &[u8], entry: Entry) -> (usize, Option<Entry>) {
         let h = self.hash(key);
-        let KeyMap {
-            index,
-            slots,
-            hasher,
-        } = self;
+        let KeyMap { index, slots, .. } = self;
         let found = index.entry(
-            h,
-            |&i| slots.get(i as usize).is_some_and(|s| &*s.0 == key),
-            |&i| hasher.hash_one(slots.get(i as usize).map_or(&[][..], |s| &s.0[..])),
+            spread(h),
+            |&(i, ih)| ih == h && slots.get(i as usize).is_some_and(|s| &*s.0 == key),
+            rehash,
         );
         match found {
             hashbrown::hash_table::Entry::Occupied(o) => {
-                let i = *o.get() as usize;
+                let i = o.get().0 as usize;
                 match slots.get_mut(i) {
                     Some(slot) => (i, Some(std::mem::replace(&mut slot.1, entry))),
                     // Unreachable: every position in the table is a slot.
@@ -114,7 +134,7 @@ impl KeyMap {
                 // Positions are u32: a shard of one database would need
                 // billions of keys (hundreds of GB) to overflow them.
                 let i = slots.len();
-                v.insert(i as u32);
+                v.insert((i as u32, h));
                 if slots.len() == slots.capacity() {
                     let want = grown_capacity(slots.len());
                     slots.reserve_exact(want - slots.len());
@@ -128,17 +148,17 @@ impl KeyMap {
     pub fn swap_remove(&mut self, key: &[u8]) -> Option<Entry> {
         let h = self.hash(key);
         let slots = &self.slots;
-        let found = self
-            .index
-            .find_entry(h, |&i| slots.get(i as usize).is_some_and(|s| &*s.0 == key));
-        let (i, _) = found.ok()?.remove();
+        let found = self.index.find_entry(spread(h), |&(i, ih)| {
+            ih == h && slots.get(i as usize).is_some_and(|s| &*s.0 == key)
+        });
+        let ((i, _), _) = found.ok()?.remove();
         Some(self.fill_hole(i as usize).1)
     }
 
     /// Removes the entry at `i`; the last entry moves into its place.
     pub fn swap_remove_index(&mut self, i: usize) -> Option<(Key, Entry)> {
         let h = self.hash(&self.slots.get(i)?.0);
-        if let Ok(found) = self.index.find_entry(h, |&j| j as usize == i) {
+        if let Ok(found) = self.index.find_entry(spread(h), |&(j, _)| j as usize == i) {
             found.remove();
         }
         Some(self.fill_hole(i))
@@ -154,9 +174,9 @@ impl KeyMap {
         } = self;
         let last = slots.len() - 1;
         if i != last {
-            let moved = hasher.hash_one(&slots[last].0[..]);
-            if let Some(p) = index.find_mut(moved, |&j| j as usize == last) {
-                *p = i as u32;
+            let moved = (hasher.hash_one(&slots[last].0[..]) >> 32) as u32;
+            if let Some(p) = index.find_mut(spread(moved), |&(j, _)| j as usize == last) {
+                p.0 = i as u32;
             }
         }
         let gone = slots.swap_remove(i);
@@ -164,9 +184,7 @@ impl KeyMap {
         // 10% fill).
         if slots.capacity() > 64 && slots.len() * 8 < slots.capacity() {
             slots.shrink_to(slots.len() * 2);
-            index.shrink_to(slots.len() * 2, |&j| {
-                hasher.hash_one(slots.get(j as usize).map_or(&[][..], |s| &s.0[..]))
-            });
+            index.shrink_to(slots.len() * 2, rehash);
         }
         gone
     }
@@ -178,7 +196,7 @@ impl KeyMap {
     /// Bytes the map itself holds (slots and table), for MEMORY STATS.
     pub fn overhead(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<(Key, Entry)>()
-            + self.index.num_buckets() * (std::mem::size_of::<u32>() + 1)
+            + self.index.num_buckets() * (std::mem::size_of::<(u32, u32)>() + 1)
     }
 }
 

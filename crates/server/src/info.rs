@@ -167,14 +167,14 @@ pub fn memory_stats(server: &Server) -> keel_protocol::Frame {
         int(0),
     ];
     // As Redis: an entry per database that has keys, with the key map's
-    // overhead (a 48-byte slot and a 4-byte position per key, see KeyMap) and
+    // overhead (a 48-byte slot and an 8-byte table entry per key, see KeyMap) and
     // the expiry set's.
     let mut tables = 0u64;
     for (db, &(n, expires)) in keyspace.iter().enumerate() {
         if n == 0 {
             continue;
         }
-        let (main, exp) = (n as u64 * 52, expires as u64 * 24);
+        let (main, exp) = (n as u64 * 56, expires as u64 * 24);
         tables += main + exp;
         out.push(name(&format!("db.{db}")));
         out.push(Frame::Map(vec![
