@@ -17,6 +17,7 @@ use crate::value::Entry;
 use bytes::Bytes;
 use keel_protocol::Frame;
 use parking_lot::{Mutex, MutexGuard};
+use smallvec::SmallVec;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -154,8 +155,14 @@ pub struct Engine {
 
 /// Shard guards held by one command, sorted by shard index.
 pub struct Locks<'a> {
-    guards: Vec<(usize, MutexGuard<'a, Shard>)>,
+    /// Inline for up to four shards: a command's locking allocates nothing.
+    guards: Guards<'a>,
 }
+
+type Guards<'a> = SmallVec<[(usize, MutexGuard<'a, Shard>); 4]>;
+
+/// Shard indexes or key positions of one command, inline when few.
+type Few = SmallVec<[usize; 8]>;
 
 impl Locks<'_> {
     fn find(&mut self, shard: usize) -> Option<&mut Shard> {
@@ -281,6 +288,10 @@ impl Engine {
     /// A shard that a snapshot still needs is handed to the snapshot first, so no
     /// command ever changes it before its point-in-time state is captured.
     pub fn lock(&self, shards: Vec<usize>) -> Locks<'_> {
+        self.lock_shards(Few::from_vec(shards))
+    }
+
+    fn lock_shards(&self, shards: Few) -> Locks<'_> {
         let mut guards = self.acquire(shards);
         for (i, g) in guards.iter_mut() {
             if g.snapshot_pending {
@@ -292,7 +303,7 @@ impl Engine {
 
     /// Locks `shards` (any order, duplicates allowed) in ascending order: the one
     /// order every caller uses, so no two lock sets can deadlock.
-    fn acquire(&self, mut shards: Vec<usize>) -> Vec<(usize, MutexGuard<'_, Shard>)> {
+    fn acquire(&self, mut shards: Few) -> Guards<'_> {
         shards.sort_unstable();
         shards.dedup();
         shards
@@ -315,7 +326,13 @@ impl Engine {
     /// needs, only these keys are handed to it (their old values, in every
     /// database), not the whole shard: a command pays for what it touches.
     pub fn lock_keys(&self, keys: &[&[u8]]) -> Locks<'_> {
-        let mut guards = self.acquire(keys.iter().map(|k| self.map.shard_of(k)).collect());
+        self.lock_keys_with(keys.len(), |i| keys.get(i).copied())
+    }
+
+    /// [`Engine::lock_keys`] for `n` keys given by `key`.
+    fn lock_keys_with<'k>(&self, n: usize, key: impl Fn(usize) -> Option<&'k [u8]>) -> Locks<'_> {
+        let keys = || (0..n).filter_map(&key);
+        let mut guards = self.acquire(keys().map(|k| self.map.shard_of(k)).collect());
         if guards.iter().any(|(_, g)| g.snapshot_pending) {
             let snap = self.snapshot.lock().clone();
             for (i, g) in guards.iter_mut() {
@@ -327,8 +344,8 @@ impl Engine {
                     continue;
                 };
                 let shard: &mut Shard = g;
-                for k in keys.iter().filter(|k| self.map.shard_of(k) == *i) {
-                    if shard.snapshot_done.contains(*k) {
+                for k in keys().filter(|k| self.map.shard_of(k) == *i) {
+                    if shard.snapshot_done.contains(k) {
                         continue;
                     }
                     let mut found: Vec<(usize, &[u8], &Entry)> = Vec::new();
@@ -340,7 +357,7 @@ impl Engine {
                     if !found.is_empty() {
                         snap.take_keys(*i, &found);
                     }
-                    shard.snapshot_done.insert(Box::from(*k));
+                    shard.snapshot_done.insert(Box::from(k));
                 }
             }
         }
@@ -430,16 +447,13 @@ impl Engine {
     pub fn lock_for(&self, cmd: &Command, argv: &[Bytes]) -> Locks<'_> {
         match cmd.scope {
             Scope::Keys => {
-                let mut pos = Vec::new();
+                let mut pos = Few::new();
                 if crate::command::spec::key_positions_in(cmd.facts.key_specs, argv, &mut pos)
                     .is_some()
                 {
-                    let keys: Vec<&[u8]> = pos
-                        .iter()
-                        .filter_map(|&p| argv.get(p))
-                        .map(|k| &k[..])
-                        .collect();
-                    self.lock_keys(&keys)
+                    self.lock_keys_with(pos.len(), |i| {
+                        pos.get(i).and_then(|&p| argv.get(p)).map(|k| &k[..])
+                    })
                 } else {
                     self.lock_all()
                 }
@@ -504,7 +518,7 @@ impl Engine {
             now: self.clock.now_ms(),
             effects: Vec::new(),
             lock_miss: false,
-            scratch: DbShard::default(),
+            scratch: None,
             resp: session.resp,
             notify_flags: self.notify_flags(),
             notes: Vec::new(),
@@ -597,7 +611,10 @@ pub struct Ctx<'e, 'l> {
     pub now: u64,
     effects: Vec<Effect>,
     lock_miss: bool,
-    scratch: DbShard,
+    /// An empty database for a key outside the locked shards (a bug, turned
+    /// into an error reply); made only then, since building one costs hasher
+    /// seeds and was 2% of every command.
+    scratch: Option<Box<DbShard>>,
     pub resp: u8,
     /// The keyspace notification flags when the command started (0: off).
     notify_flags: u32,
@@ -655,12 +672,13 @@ impl<'e, 'l> Ctx<'e, 'l> {
             // A key outside the locked shards (a bug) or a bad database index:
             // behave as an empty database and turn the reply into an error.
             self.lock_miss = true;
-            self.scratch.clear();
-            return &mut self.scratch;
+            let scratch = self.scratch.get_or_insert_with(Default::default);
+            scratch.clear();
+            return scratch;
         }
         match self.locks.find(i) {
             Some(s) => &mut s.dbs[db],
-            None => &mut self.scratch,
+            None => self.scratch.get_or_insert_with(Default::default),
         }
     }
 
@@ -795,6 +813,30 @@ impl<'e, 'l> Ctx<'e, 'l> {
 
     pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
         self.insert_in(self.db, key, entry)
+    }
+
+    /// Stores `entry` under `key` in the current database with one hash probe,
+    /// for a write that replaces whatever was there without looking at it
+    /// first (plain SET). A replaced entry whose deadline had passed is
+    /// accounted for as the lookup would have: removed by lazy expiry (`DEL`
+    /// effect, `expired` event, expired_keys), then the key is `new`. Returns
+    /// the replaced entry if it was live.
+    pub fn replace(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
+        let db = self.db;
+        let old = self.insert_in(db, key.clone(), entry)?;
+        if self.engine.is_loading() || !old.is_expired(self.now) {
+            return Some(old);
+        }
+        if let Some(shard) = self.shard(&key) {
+            shard.stats.expired_keys += 1;
+        }
+        self.effects.push(Effect::new(
+            db,
+            vec![Bytes::from_static(b"DEL"), key.clone()],
+        ));
+        self.notify_in(notify::EXPIRED, "expired", db, &key);
+        self.notify_in(notify::NEW, "new", db, &key);
+        None
     }
 
     /// Removes `key` from `db` (no lazy-expiry effect: the caller emits its own).

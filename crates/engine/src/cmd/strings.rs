@@ -215,6 +215,15 @@ fn set_generic(
     ok: Frame,
     abort: Frame,
 ) -> Frame {
+    if !(o.get || o.nx || o.xx || o.keepttl) && o.expire.is_none() {
+        // Plain SET: whatever was there goes, so one probe both finds and
+        // replaces it.
+        let now = ctx.now;
+        ctx.replace(key.clone(), Entry::new(Value::string(val.clone()), 0, now));
+        ctx.emit(vec![s("SET"), key.clone(), val.clone()]);
+        ctx.notify(STRING, "set", key);
+        return ok;
+    }
     let at = match o.expire {
         Some((unit, arg)) => Some(tri!(expire_at(ctx.now, unit, arg, cmd))),
         None => None,
@@ -2028,6 +2037,13 @@ mod tests {
             vec!["0 DEL k", "0 SETRANGE k 1 d"]
         );
         assert_eq!(entry(&e, 0, "k"), Some((b"\0d".to_vec(), true, 0)));
+        // A plain SET replaces without looking first, and still logs the
+        // lazy expiry of what it replaced.
+        r(&e, &mut s, "SET k abc PX 10");
+        clock.advance_ms(10);
+        assert_eq!(f(&e, &mut s, "SET k x"), vec!["0 DEL k", "0 SET k x"]);
+        assert_eq!(ttl(&e, "k"), Some(0));
+        assert_eq!(f(&e, &mut s, "SET k y"), vec!["0 SET k y"]);
     }
 
     #[test]

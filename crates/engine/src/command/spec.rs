@@ -90,7 +90,7 @@ impl CommandFacts {
 pub fn key_positions_in(
     specs: &[KeySpec],
     argv: &[bytes::Bytes],
-    out: &mut Vec<usize>,
+    out: &mut impl Extend<usize>,
 ) -> Option<()> {
     key_positions_with(specs, argv.len(), |i| argv.get(i).map(|b| &b[..]), out)
 }
@@ -99,7 +99,7 @@ fn key_positions_with<'a>(
     specs: &[KeySpec],
     argc: usize,
     arg: impl Fn(usize) -> Option<&'a [u8]>,
-    out: &mut Vec<usize>,
+    out: &mut impl Extend<usize>,
 ) -> Option<()> {
     let argc_i = argc as i64;
     for spec in specs {
@@ -157,7 +157,7 @@ fn key_positions_with<'a>(
                 let last = last.min(argc_i - 1);
                 let mut i = first;
                 while i <= last {
-                    out.push(i as usize);
+                    out.extend(Some(i as usize));
                     i += step;
                 }
             }
@@ -182,7 +182,7 @@ fn key_positions_with<'a>(
                 let mut i = start;
                 let mut taken = 0;
                 while taken < n && i < argc_i {
-                    out.push(i as usize);
+                    out.extend(Some(i as usize));
                     i += step;
                     taken += 1;
                 }

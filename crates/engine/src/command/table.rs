@@ -87,7 +87,9 @@ impl Command {
 
 /// Every implemented command.
 pub struct Table {
-    by_name: HashMap<&'static str, &'static Command>,
+    /// foldhash, not SipHash: names are ours, not attacker-chosen keys, and this
+    /// lookup runs for every command.
+    by_name: HashMap<&'static str, &'static Command, foldhash::fast::FixedState>,
     /// Every command in name order, for COMMAND and COMMAND LIST.
     pub all: Vec<&'static Command>,
     count: usize,
@@ -119,7 +121,8 @@ impl Table {
         for &name in crate::cmd::SERVER_COMMANDS {
             runs.entry(name).or_insert((Run::Server, Scope::None));
         }
-        let mut by_name: HashMap<&'static str, &'static Command> = HashMap::new();
+        let mut by_name: HashMap<&'static str, &'static Command, foldhash::fast::FixedState> =
+            HashMap::default();
         let mut subs: HashMap<&'static str, Vec<&'static Command>> = HashMap::new();
         let mut next_id = 0;
         let mut names: Vec<_> = runs.keys().copied().collect();
