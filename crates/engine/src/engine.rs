@@ -11,7 +11,7 @@
 
 use crate::clock::Clock;
 use crate::command::table::{Command, Scope};
-use crate::keyspace::{DbShard, Shard, ShardMap};
+use crate::keyspace::{DbShard, Key, Shard, ShardMap};
 use crate::notify::{self, Notification};
 use crate::value::Entry;
 use bytes::Bytes;
@@ -357,7 +357,7 @@ impl Engine {
                     if !found.is_empty() {
                         snap.take_keys(*i, &found);
                     }
-                    shard.snapshot_done.insert(Box::from(k));
+                    shard.snapshot_done.insert(Key::from(k));
                 }
             }
         }

@@ -140,7 +140,7 @@ impl ActiveExpire {
                         engine.notify_one(crate::notify::EXPIRED, "expired", db, &k);
                         engine.emit(&[Effect::new(
                             db,
-                            vec![Bytes::from_static(b"DEL"), Bytes::from(k)],
+                            vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(&k)],
                         )]);
                     }
                 }

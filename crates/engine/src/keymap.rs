@@ -27,8 +27,78 @@ use crate::value::Entry;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
-/// A stored key: its bytes in an allocation of their own.
-pub type Key = Box<[u8]>;
+/// A stored key: up to [`Key::INLINE`] bytes inside the key itself, longer
+/// ones in an allocation of their own.
+///
+/// 24 bytes, so a slot is 56: 8 more than a boxed slice's 16, but a short key
+/// (most are) then needs no allocation of its own (16 bytes or more in
+/// jemalloc) and a lookup no second cache miss to compare it.
+#[derive(Clone)]
+pub enum Key {
+    Inline(u8, [u8; Key::INLINE]),
+    Heap(Box<[u8]>),
+}
+
+impl Key {
+    /// Longest key stored inline.
+    pub const INLINE: usize = 22;
+
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Key::Inline(len, buf) => buf.get(..*len as usize).unwrap_or_default(),
+            Key::Heap(b) => b,
+        }
+    }
+}
+
+impl From<&[u8]> for Key {
+    #[inline]
+    fn from(k: &[u8]) -> Key {
+        if k.len() <= Key::INLINE {
+            let mut buf = [0u8; Key::INLINE];
+            buf[..k.len()].copy_from_slice(k);
+            Key::Inline(k.len() as u8, buf)
+        } else {
+            Key::Heap(Box::from(k))
+        }
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for Key {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Key {}
+
+/// Hashes as the bytes do, so sets of keys can be probed with `&[u8]`.
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_bytes().fmt(f)
+    }
+}
 
 type Hasher = foldhash::fast::RandomState;
 
@@ -304,5 +374,18 @@ mod tests {
         }
         assert_eq!(n, model.len());
         assert!(m.get(b"k1").is_none());
+    }
+
+    #[test]
+    fn keys_inline_up_to_22_bytes() {
+        for n in [0, 1, 15, 16, 22, 23, 100] {
+            let bytes: Vec<u8> = (0..n as u8).collect();
+            let k = Key::from(&bytes[..]);
+            assert_eq!(&*k, &bytes[..]);
+            assert_eq!(matches!(k, Key::Inline(..)), n <= Key::INLINE, "{n}");
+            assert_eq!(k.clone(), k);
+            let set: std::collections::HashSet<Key> = [k].into_iter().collect();
+            assert!(set.contains(&bytes[..]));
+        }
     }
 }

@@ -329,6 +329,9 @@ mod tests {
         assert_eq!(std::mem::size_of::<ZSet>(), 16);
         assert_eq!(std::mem::size_of::<Value>(), 24);
         assert_eq!(std::mem::size_of::<Entry>(), 32);
+        // A keyspace slot: a key with up to 22 bytes inline, and its entry.
+        assert_eq!(std::mem::size_of::<crate::keymap::Key>(), 24);
+        assert_eq!(std::mem::size_of::<(crate::keymap::Key, Entry)>(), 56);
     }
 
     #[test]
