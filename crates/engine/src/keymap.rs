@@ -10,18 +10,19 @@
 //! Why not `IndexMap`, which has the same shape: it stores each key's hash
 //! beside it and grows its vector to match the table's capacity, so a slot cost
 //! 96 bytes and the vector sat about half empty after each doubling. Here a
-//! slot is the key (a boxed slice, 16 bytes) and its [`Entry`] (32 bytes),
-//! and the vector grows by a quarter, to a whole allocator size class
-//! ([`grown_capacity`]).
+//! slot is the key ([`Key`], 24 bytes, short keys inline) and its [`Entry`]
+//! (32 bytes), and the vector grows by a quarter, to a whole allocator size
+//! class ([`grown_capacity`]).
 //!
 //! The 32 bits of hash in the table cost 4 bytes a bucket and pay for
 //! themselves twice: the table grows without touching a key (recomputing
 //! hashes from the keys made `reserve_rehash` 16% of an AOF load's time, a
 //! cache miss on the slot and another on the key for every entry moved), and
 //! a probe compares them before it reads a key.
-//! With 1M keys of 16 bytes and 64-byte values, this map, 16-byte strings
-//! ([`crate::value::Str`]) and 32-byte entries took keel from 251 to about 150
-//! bytes a key, where Redis 7.0 spends 176 (BENCHMARKS.md).
+//!
+//! With 1M keys of 16 bytes and 64-byte values, this map, inline keys, 16-byte
+//! strings ([`crate::value::Str`]) and 32-byte entries took keel from 251 to
+//! about 147 bytes a key, where Redis 7.0 spends 176 (BENCHMARKS.md).
 
 use crate::value::Entry;
 use hashbrown::HashTable;
