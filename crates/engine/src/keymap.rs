@@ -11,8 +11,9 @@
 //! beside it and grows its vector to match the table's capacity, so a slot cost
 //! 96 bytes and the vector sat about half empty after each doubling. Here a
 //! slot is the key ([`Key`], 24 bytes, short keys inline) and its [`Entry`]
-//! (32 bytes), and the vector grows by a quarter, to a whole allocator size
-//! class ([`grown_capacity`]).
+//! (32 bytes), and the slots grow in 4 KiB segments ([`Slots`]) after a first
+//! one that grows by a quarter, to a whole allocator size class
+//! ([`grown_capacity`]).
 //!
 //! The 32 bits of hash in the table cost 4 bytes a bucket and pay for
 //! themselves twice: the table grows without touching a key (recomputing
@@ -465,6 +466,9 @@ mod tests {
                 assert_eq!(old, model.insert(k, step));
             }
             assert_eq!(m.len(), model.len());
+            // Segments hold the slots with at most one partly used segment
+            // beyond the first.
+            assert!(m.slots.capacity() <= m.len().max(SEGMENT) + SEGMENT);
         }
         for (i, (k, e)) in m.iter().enumerate() {
             assert_eq!(m.get_index_of(k), Some(i));
@@ -477,6 +481,7 @@ mod tests {
         }
         assert_eq!(n, model.len());
         assert!(m.get(b"k1").is_none());
+        assert!(m.slots.capacity() <= SEGMENT);
     }
 
     #[test]
