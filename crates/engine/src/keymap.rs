@@ -23,7 +23,7 @@
 //!
 //! With 1M keys of 16 bytes and 64-byte values, this map, inline keys, 16-byte
 //! strings ([`crate::value::Str`]) and 32-byte entries took keel from 251 to
-//! about 147 bytes a key, where Redis 7.0 spends 176 (BENCHMARKS.md).
+//! about 145 bytes a key, where Redis 7.0 spends 176 (BENCHMARKS.md).
 
 use crate::value::Entry;
 use hashbrown::HashTable;
