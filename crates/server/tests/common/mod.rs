@@ -298,6 +298,20 @@ impl RawConn {
         matches!(self.stream.read(&mut buf), Ok(0))
     }
 
+    /// Whether the server closes the connection, after whatever replies it
+    /// still sends (read and discarded) within the read timeout.
+    pub fn closes(&mut self) -> bool {
+        let mut buf = [0u8; 65536];
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+
     pub fn cmd(&mut self, line: &str) -> Vec<u8> {
         self.send(format!("{line}\r\n").as_bytes());
         let mut buf = [0u8; 65536];
