@@ -120,6 +120,12 @@ fn spread(h: u32) -> u64 {
     (h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
+/// The 32 bits of `key`'s hash that the table keeps.
+#[inline]
+fn hash32(hasher: &Hasher, key: &[u8]) -> u32 {
+    (hasher.hash_one(key) >> 32) as u32
+}
+
 #[inline]
 fn rehash(&(_, h): &(u32, u32)) -> u64 {
     spread(h)
@@ -134,10 +140,9 @@ impl KeyMap {
         self.slots.is_empty()
     }
 
-    /// The 32 bits of `key`'s hash that the table keeps.
     #[inline]
     fn hash(&self, key: &[u8]) -> u32 {
-        (self.hasher.hash_one(key) >> 32) as u32
+        hash32(&self.hasher, key)
     }
 
     /// The position of `key`.
@@ -243,7 +248,7 @@ impl KeyMap {
         let last = slots.len().checked_sub(1)?;
         if i != last {
             if let Some(moved) = slots.get(last) {
-                let moved = (hasher.hash_one(&moved.0[..]) >> 32) as u32;
+                let moved = hash32(hasher, &moved.0);
                 if let Some(p) = index.find_mut(spread(moved), |&(j, _)| j as usize == last) {
                     p.0 = i as u32;
                 }
@@ -392,17 +397,7 @@ type SlotIter<'a> = std::iter::Flatten<std::slice::Iter<'a, Vec<Slot>>>;
 fn grown_capacity(len: usize) -> usize {
     let slot = std::mem::size_of::<Slot>();
     let want = (len + len / 4 + 1).saturating_mul(slot);
-    (size_class(want) / slot).max(len + 1)
-}
-
-/// `n` rounded up to the form (4 + k) * 2^(p - 2), k in 0..4.
-fn size_class(n: usize) -> usize {
-    if n <= 64 {
-        return 64;
-    }
-    let p = usize::BITS - 1 - (n - 1).leading_zeros();
-    let step = 1usize << (p - 2);
-    n.div_ceil(step).saturating_mul(step)
+    (crate::util::alloc_size(want) / slot).max(len + 1)
 }
 
 impl<'a> IntoIterator for &'a KeyMap {
@@ -428,16 +423,16 @@ mod tests {
     /// dense and every key is found at the position its slot has.
     #[test]
     fn growth_fills_size_classes() {
-        assert_eq!(size_class(21840), 24576);
-        assert_eq!(size_class(218_736), 229_376);
-        assert_eq!(size_class(229_376), 229_376);
-        assert_eq!(size_class(65), 80);
+        assert_eq!(crate::util::alloc_size(21840), 24576);
+        assert_eq!(crate::util::alloc_size(218_736), 229_376);
+        assert_eq!(crate::util::alloc_size(229_376), 229_376);
+        assert_eq!(crate::util::alloc_size(65), 80);
         let slot = std::mem::size_of::<(Key, Entry)>();
         let mut cap = 0;
         while cap < 1_000_000 {
             let next = grown_capacity(cap);
             assert!(next > cap);
-            assert!(next * slot <= size_class((cap + cap / 4 + 1) * slot));
+            assert!(next * slot <= crate::util::alloc_size((cap + cap / 4 + 1) * slot));
             assert!(cap < 64 || next * 100 <= cap * 157, "{cap} -> {next}");
             cap = next;
         }

@@ -103,6 +103,22 @@ pub fn fmt_i64(n: i64) -> bytes::Bytes {
     bytes::Bytes::copy_from_slice(b.format(n).as_bytes())
 }
 
+/// The size jemalloc gives a request of `n` bytes (small classes: multiples of
+/// 16 up to 128, then four classes per doubling, which large ones keep). Only
+/// memory depends on it being right: buffers sized to it use what the
+/// allocator would round up to anyway.
+pub fn alloc_size(n: usize) -> usize {
+    match n {
+        0 => 0,
+        1..=8 => 8,
+        9..=128 => n.div_ceil(16) * 16,
+        _ => {
+            let step = (n.next_power_of_two() / 8).max(16);
+            n.div_ceil(step).saturating_mul(step)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -319,20 +319,7 @@ impl std::fmt::Debug for Node {
     }
 }
 
-/// The size an allocator hands out for a request of `n` bytes: jemalloc's size
-/// classes (8, then steps of 16 to 128, then four classes per doubling), which
-/// most allocators share closely enough. Only memory depends on it being right.
-pub fn alloc_size(n: usize) -> usize {
-    if n <= 8 {
-        return 8;
-    }
-    if n <= 128 {
-        return n.div_ceil(16) * 16;
-    }
-    let p = usize::BITS - 1 - (n - 1).leading_zeros();
-    let step = 1usize << (p - 2);
-    n.div_ceil(step).saturating_mul(step)
-}
+pub use crate::util::alloc_size;
 
 fn read_u32(b: &[u8], at: usize) -> usize {
     b.get(at..at + 4)

@@ -232,19 +232,7 @@ fn rehash(hasher: &foldhash::fast::RandomState, entries: &[Member], i: u32) -> u
         .map_or(0, |e| hasher.hash_one(e.as_bytes()))
 }
 
-/// The size jemalloc gives a request of `n` bytes (small classes: multiples of
-/// 16 up to 128, then four classes per doubling).
-pub(super) fn alloc_size(n: usize) -> usize {
-    match n {
-        0 => 0,
-        1..=8 => 8,
-        9..=128 => n.div_ceil(16) * 16,
-        _ => {
-            let step = (n.next_power_of_two() / 8).max(16);
-            n.div_ceil(step) * step
-        }
-    }
-}
+pub(super) use crate::util::alloc_size;
 
 #[cfg(test)]
 mod tests {
