@@ -701,12 +701,18 @@ impl<'e, 'l> Ctx<'e, 'l> {
         }
         d.remove(key);
         shard.stats.expired_keys += 1;
+        self.logged_expiry(db, key);
+        true
+    }
+
+    /// Records what a lazy expiry of `key` in `db` does beyond removing it and
+    /// counting it: `DEL` as its effect and the `expired` event.
+    fn logged_expiry(&mut self, db: usize, key: &[u8]) {
         self.effects.push(Effect::new(
             db,
             vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
         ));
         self.notify_in(notify::EXPIRED, "expired", db, key);
-        true
     }
 
     /// The position of `key` in `db`'s map, with one hash lookup, after lazy
@@ -735,11 +741,7 @@ impl<'e, 'l> Ctx<'e, 'l> {
             true
         };
         if removed {
-            self.effects.push(Effect::new(
-                db,
-                vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
-            ));
-            self.notify_in(notify::EXPIRED, "expired", db, key);
+            self.logged_expiry(db, key);
         }
         None
     }
@@ -830,11 +832,7 @@ impl<'e, 'l> Ctx<'e, 'l> {
         if let Some(shard) = self.shard(&key) {
             shard.stats.expired_keys += 1;
         }
-        self.effects.push(Effect::new(
-            db,
-            vec![Bytes::from_static(b"DEL"), key.clone()],
-        ));
-        self.notify_in(notify::EXPIRED, "expired", db, &key);
+        self.logged_expiry(db, &key);
         self.notify_in(notify::NEW, "new", db, &key);
         None
     }
