@@ -192,7 +192,7 @@ fn volatile_ttl_evicts_the_nearest_deadlines_first() {
     let mut con = s.conn();
     fill(&mut con, "t", 2000, 1000);
     limit(&mut con, 0);
-    let _ = fill(&mut con, "u", 500, 100_000);
+    let _ = fill(&mut con, "u", 1000, 100_000);
     let left = keys(&mut con, "t:*");
     assert!(!left.is_empty() && left.len() < 2000, "{}", left.len());
     // Keys t:i expire after 1000+i seconds: the survivors are the later ones.
