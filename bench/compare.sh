@@ -424,26 +424,47 @@ for v in K R; do
 done
 
 # ---------------------------------------------------------------- 6. rewrite under load
+# load_with VAR LABEL ROUND MODE: the SET load of this test, with helpers.py beside
+# it on the client's CPU: MODE poll (INFO polling only: the control), latency
+# (BGREWRITEAOF back to back, polled the same way) or memory (the same, sampling
+# the server's memory too, which costs the client's CPU a third of a core and so
+# gets a run of its own). Prints the helper's JSON.
+load_with() {
+    local v=$1 label=$2 r=$3 mode=$4 out c0 c1 bpid rc=0 json
+    local pv="${v}_pid" portv="${v}_port" kv="${v}_kind"
+    RUNSEQ=$((RUNSEQ + 1))
+    out="$WORK/run$RUNSEQ.csv"
+    c0=$(cputicks "${!pv}")
+    taskset -c "$CLIENT_CPU" redis-benchmark -p "${!portv}" -c "$CLIENTS" -n "$NREWRITE" \
+        -r "$DATASET" -d "$VALUE" -P 1 --csv -t set >"$out" 2>&1 &
+    bpid=$!
+    PIDS+=("$bpid")
+    local args=(rewrite "${!portv}" "${!pv}" "$bpid")
+    case $mode in
+        poll) args=(poll "${!portv}" "$bpid") ;;
+        latency) args+=(--no-memory) ;;
+    esac
+    json=$(taskset -c "$CLIENT_CPU" "$PY" "$BENCH/helpers.py" "${args[@]}") \
+        || json='{"rewrites": 0, "durations": [], "errors": ["helper failed"]}'
+    wait "$bpid" || rc=$?
+    forget "$bpid"
+    c1=$(cputicks "${!pv}")
+    record_run "$v" "$label" "$r" "$NREWRITE" "$((c1 - c0))" "$out" "$rc"
+    if [[ $mode != poll ]] && grep -q '"rewrites": 0,' <<<"$json"; then
+        log "WARNING: ${!kv}: no rewrite completed during '$label': $json"
+    fi
+    echo "$json"
+}
+
 log "AOF rewrite under a SET load ($NREWRITE requests, rewrites back to back while it runs)"
 for ((r = 1; r <= ROUNDS; r++)); do
     for v in $(order "$r" K R); do
-        pv="${v}_pid" portv="${v}_port" kv="${v}_kind"
-        bench "$v" "SET P1, AOF on, no rewrite" "$r" "$NREWRITE" 1 "$CLIENT_CPU" "$DATASET" -t set
-        RUNSEQ=$((RUNSEQ + 1))
-        out="$WORK/run$RUNSEQ.csv"
-        c0=$(cputicks "${!pv}")
-        taskset -c "$CLIENT_CPU" redis-benchmark -p "${!portv}" -c "$CLIENTS" -n "$NREWRITE" \
-            -r "$DATASET" -d "$VALUE" -P 1 --csv -t set >"$out" 2>&1 &
-        bpid=$!
-        PIDS+=("$bpid")
-        rw=$(taskset -c "$CLIENT_CPU" "$PY" "$BENCH/helpers.py" rewrite "${!portv}" "${!pv}" "$bpid") \
-            || rw='{"rewrites": 0, "durations": [], "errors": ["helper failed"]}'
-        rc=0; wait "$bpid" || rc=$?
-        forget "$bpid"
-        c1=$(cputicks "${!pv}")
-        record_run "$v" "SET P1, AOF on, rewrite looping" "$r" "$NREWRITE" "$((c1 - c0))" "$out" "$rc"
+        kv="${v}_kind"
+        load_with "$v" "SET P1, AOF on, no rewrite" "$r" poll >/dev/null
+        rw=$(load_with "$v" "SET P1, AOF on, rewrite looping" "$r" latency)
+        printf 'rewrite_lat\t%s\t%s\t%s\n' "${!kv}" "$r" "$rw" >>"$RES"
+        rw=$(load_with "$v" "SET P1, AOF on, rewrite looping, memory sampled" "$r" memory)
         printf 'rewrite\t%s\t%s\t%s\n' "${!kv}" "$r" "$rw" >>"$RES"
-        grep -q '"rewrites": 0,' <<<"$rw" && log "WARNING: ${!kv}: no rewrite completed: $rw"
     done
 done
 stop_server K; stop_server R

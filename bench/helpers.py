@@ -15,8 +15,12 @@ Subcommands:
                               persistence shows loading:0; print seconds since the
                               T0 that the caller writes to STARTFILE ("T0 PID")
   mem PID                     print "rss_kb pss_kb" of PID plus its descendants
-  rewrite PORT PID UNTILPID   while process UNTILPID lives, run BGREWRITEAOF back to
+  rewrite PORT PID UNTILPID [--no-memory]
+                              while process UNTILPID lives, run BGREWRITEAOF back to
                               back; print JSON: rewrites, durations, memory samples
+                              (none with --no-memory: for latency runs)
+  poll PORT UNTILPID          while process UNTILPID lives, poll INFO persistence as
+                              `rewrite` does, and nothing else (its control run)
 """
 
 import json
@@ -259,32 +263,46 @@ def alive(pid):
         return False
 
 
-def rewrite(port, pid, until_pid):
+def rewrite(port, pid, until_pid, sample_memory=True, trigger=True):
+    """BGREWRITEAOF back to back while until_pid runs, polling INFO persistence
+    every 10 ms to see each one finish. With sample_memory, the server's RSS and
+    PSS (and its children's) are sampled as often; reading smaps_rollup walks
+    the server's page tables under its mmap lock and costs a third of a core, so
+    latency runs leave it off. With trigger off, only the polling runs: the
+    control for a latency run, so that the two differ by the rewrites alone."""
     c = Conn(port, timeout=30.0)
     time.sleep(0.3)  # let the concurrent load get going
-    base = [mem(pid) for _ in range(3)]
+    if sample_memory:
+        sample = mem
+    else:
+        def sample(_pid):
+            return (0, 0)
+    base = [sample(pid) for _ in range(3)]
     base_rss = sorted(b[0] for b in base)[1]
     base_pss = sorted(b[1] for b in base)[1]
     peak_rss, peak_pss = base_rss, base_pss
     durations = []
     errors = []
     while alive(until_pid):
-        t, r = c.cmd("BGREWRITEAOF")
+        if trigger:
+            t, r = c.cmd("BGREWRITEAOF")
+            if t == b"-":
+                errors.append(r)
+                time.sleep(0.01)
+                if len(errors) > 100:
+                    break
+                continue
         t0 = time.time()
-        if t == b"-":
-            errors.append(r)
-            time.sleep(0.01)
-            if len(errors) > 100:
-                break
-            continue
-        while True:
-            rss, pss = mem(pid)
+        while alive(until_pid) or trigger:
+            rss, pss = sample(pid)
             peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             p = c.info("persistence")
-            if p.get("aof_rewrite_in_progress") == "0" and p.get("aof_rewrite_scheduled") == "0":
+            if trigger and p.get("aof_rewrite_in_progress") == "0" \
+                    and p.get("aof_rewrite_scheduled") == "0":
                 break
             time.sleep(0.01)
-        durations.append(time.time() - t0)
+        if trigger:
+            durations.append(time.time() - t0)
     print(json.dumps({
         "rewrites": len(durations),
         "durations": durations,
@@ -315,7 +333,9 @@ def main():
     elif cmd == "mem":
         print("%d %d" % mem(int(a[1])))
     elif cmd == "rewrite":
-        rewrite(int(a[1]), int(a[2]), int(a[3]))
+        rewrite(int(a[1]), int(a[2]), int(a[3]), sample_memory="--no-memory" not in a[4:])
+    elif cmd == "poll":
+        rewrite(int(a[1]), 0, int(a[2]), sample_memory=False, trigger=False)
     else:
         print(__doc__)
         sys.exit(2)

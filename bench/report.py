@@ -9,6 +9,8 @@ RESULTS.tsv lines (tab-separated):
     err     LABEL SERVER ROUND                               redis-benchmark failed
     metric  NAME SERVER ROUND VALUE                          scalar measurement
     rewrite SERVER ROUND JSON                                helpers.py rewrite output
+                                                             (the run that samples memory)
+    rewrite_lat SERVER ROUND JSON                            the same, of the latency run
 
 Prints the tables; with --write, replaces the text between BEGIN and END markers
 in BENCHMARKS.md (appending the markers if the file has none), keeping the rest.
@@ -34,7 +36,9 @@ def load(results_path):
     status = {}    # label -> server -> "na" | "err"
     order = []     # labels in first-seen order
     metrics = {}   # name -> server -> {round: value}
-    rewrites = {}  # server -> {round: dict}
+    # "memory" (the run that samples memory) and "latency" (the run that
+    # does not): server -> {round: dict}
+    rewrites = {"memory": {}, "latency": {}}
     with open(results_path) as f:
         for line in f:
             p = line.rstrip("\n").split("\t")
@@ -55,8 +59,9 @@ def load(results_path):
                 runs.setdefault(label, {}).setdefault(server, []).append(row)
             elif kind == "metric":
                 metrics.setdefault(p[1], {}).setdefault(p[2], {})[int(p[3])] = float(p[4])
-            elif kind == "rewrite":
-                rewrites.setdefault(p[1], {})[int(p[2])] = json.loads(p[3])
+            elif kind in ("rewrite", "rewrite_lat"):
+                which = "memory" if kind == "rewrite" else "latency"
+                rewrites[which].setdefault(p[1], {})[int(p[2])] = json.loads(p[3])
     return runs, status, order, metrics, rewrites
 
 
@@ -197,17 +202,20 @@ def persistence_table(runs, metrics, rewrites, meta):
         metrics.get("aof_load_peak", {}), lambda x: fmt_num(x, 2), "keel ≤1.10",
         lambda v: v <= 1.10, check_on="keel")
 
-    # rewrite: per round, median duration; peak extra memory / dataset memory
+    # rewrite: per round, count and median duration in the latency run (nothing
+    # but the load and the INFO polling beside it); peak extra memory / dataset
+    # memory in the run that samples memory
     dur, extra, extra_mb, count = {}, {}, {}, {}
     for s in SERVERS:
         ds_kb = None
         if mpk.get(s):
             ds_kb = median(list(mpk[s].values())) * dataset / 1024
-        for rnd, rw in rewrites.get(s, {}).items():
+        for rnd, rw in rewrites["latency"].get(s, {}).items():
             ds = rw.get("durations") or []
             dur.setdefault(s, {})[rnd] = median(ds)
             count.setdefault(s, {})[rnd] = len(ds)
-            if ds and "peak_pss_kb" in rw:
+        for rnd, rw in rewrites["memory"].get(s, {}).items():
+            if rw.get("durations") and "peak_pss_kb" in rw:
                 delta = rw["peak_pss_kb"] - rw["base_pss_kb"]
                 extra_mb.setdefault(s, {})[rnd] = delta / 1024
                 extra.setdefault(s, {})[rnd] = delta / ds_kb if ds_kb else None
@@ -215,7 +223,7 @@ def persistence_table(runs, metrics, rewrites, meta):
                 extra.setdefault(s, {})[rnd] = None
     row("AOF rewrites completed during the SET load (count)", count, lambda x: fmt_num(x, 0),
         ratio=False)
-    row("AOF rewrite duration (s, median)", dur, lambda x: fmt_num(x, 3))
+    row("AOF rewrite duration under the SET load (s, median)", dur, lambda x: fmt_num(x, 3))
     row("Rewrite peak extra memory (MiB, PSS of server + children)", extra_mb,
         lambda x: fmt_num(x, 1))
     row("Rewrite peak extra memory / dataset memory", extra, lambda x: fmt_num(x, 2),

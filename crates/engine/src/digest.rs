@@ -206,7 +206,7 @@ impl DatasetDigest {
 /// (so it is a consistent snapshot). All zeros when the dataset is empty. Must not
 /// be called while the caller holds shard locks (use [`digest_locked`]).
 pub fn digest(engine: &Engine) -> Digest {
-    let mut locks = engine.lock_all();
+    let mut locks = engine.lock_unsnapshotted((0..engine.shard_count()).collect());
     digest_locked(engine, &mut locks)
 }
 
@@ -224,7 +224,7 @@ pub fn digest_locked(engine: &Engine, locks: &mut Locks<'_>) -> Digest {
 /// bytes when the key does not exist. Logically expired keys still count (DEBUG
 /// does not expire). Locks the key's shard; must not be called while holding it.
 pub fn digest_value(engine: &Engine, db: usize, key: &[u8]) -> Digest {
-    let mut locks = engine.lock(vec![engine.shard_of(key)]);
+    let mut locks = engine.lock_unsnapshotted(vec![engine.shard_of(key)]);
     digest_value_locked(engine, &mut locks, db, key)
 }
 

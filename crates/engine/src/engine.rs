@@ -18,6 +18,7 @@ use bytes::Bytes;
 use keel_protocol::Frame;
 use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -54,13 +55,19 @@ pub trait EffectSink: Send + Sync {
 
 /// Receives each shard's state as it was when a snapshot began (see
 /// [`Engine::begin_snapshot`]). Called with the shard's lock held, before any
-/// later command touches it.
+/// later command touches what is handed over.
 pub trait ShardSnapshot: Send + Sync {
-    /// The whole shard, except the keys in `shard.snapshot_done` (already taken).
-    fn take(&self, shard_index: usize, shard: &Shard);
+    /// The entries at positions `range` of database `db`'s map in `shard`,
+    /// except the keys in `shard.snapshot_done` (already taken).
+    fn take_range(&self, shard_index: usize, shard: &Shard, db: usize, range: Range<usize>);
     /// Single keys, as they were, before a command changes them: (db, key, entry).
     fn take_keys(&self, shard_index: usize, entries: &[(usize, &[u8], &Entry)]);
 }
+
+/// Keys a snapshot's walk hands over per lock hold of a shard: a command that
+/// waits for the shard meanwhile waits for at most this many keys' encoding
+/// (tens of microseconds), not a whole shard's.
+pub const SNAPSHOT_CHUNK: usize = 256;
 
 /// A sink that drops everything (a server with no AOF and nobody watching).
 pub struct NullSink;
@@ -313,27 +320,83 @@ impl Engine {
             .collect()
     }
 
+    /// Locks the given shards (any order, duplicates allowed) in ascending order
+    /// *without* handing pending shards to a snapshot in progress. Only for work
+    /// that reads, or whose only change is deleting keys with a logged `DEL`
+    /// (lazy or active expiry, eviction): a base that lacks such a key, followed
+    /// by the `DEL` in the new incremental file, replays to the same dataset as
+    /// one that has it. So the active expiry cycle, eviction's sampling and reads
+    /// never serialize a whole shard for a rewrite.
+    pub fn lock_unsnapshotted(&self, shards: Vec<usize>) -> Locks<'_> {
+        Locks {
+            guards: self.acquire(Few::from_vec(shards)),
+        }
+    }
+
+    /// Hands the rest of pending `shard` to the snapshot.
     fn snapshot_shard(&self, i: usize, shard: &mut Shard) {
-        let snap = self.snapshot.lock().clone();
-        if let Some(s) = snap {
-            s.take(i, shard);
+        self.snapshot_step(i, shard, usize::MAX);
+    }
+
+    /// Hands up to `budget` more entries of `shard` to the snapshot, from where
+    /// its walk stands in each database's map (see `keymap`'s docs on the
+    /// cursor). Once it has them all the shard is no longer pending. Returns
+    /// whether the shard is done.
+    fn snapshot_step(&self, i: usize, shard: &mut Shard, budget: usize) -> bool {
+        if !shard.snapshot_pending {
+            return true;
+        }
+        if let Some(snap) = self.snapshot.lock().clone() {
+            let mut left = budget;
+            for db in 0..shard.dbs.len() {
+                let (from, len) = match shard.dbs.get(db) {
+                    Some(d) => (d.map.cursor(), d.map.len()),
+                    None => break,
+                };
+                if left == 0 {
+                    break;
+                }
+                if from >= len {
+                    continue;
+                }
+                let to = len.min(from.saturating_add(left));
+                snap.take_range(i, shard, db, from..to);
+                if let Some(d) = shard.dbs.get_mut(db) {
+                    d.map.set_cursor(to);
+                }
+                left -= to - from;
+            }
+            if shard.dbs.iter().any(|d| d.map.cursor() < d.map.len()) {
+                return false;
+            }
         }
         shard.snapshot_pending = false;
         shard.snapshot_done = Default::default();
+        for d in shard.dbs.iter_mut() {
+            d.map.set_cursor(0);
+        }
+        true
     }
 
     /// Locks the shards of `keys` in ascending order. In a shard a snapshot still
     /// needs, only these keys are handed to it (their old values, in every
     /// database), not the whole shard: a command pays for what it touches.
     pub fn lock_keys(&self, keys: &[&[u8]]) -> Locks<'_> {
-        self.lock_keys_with(keys.len(), |i| keys.get(i).copied())
+        self.lock_keys_with(keys.len(), |i| keys.get(i).copied(), || true)
     }
 
-    /// [`Engine::lock_keys`] for `n` keys given by `key`.
-    fn lock_keys_with<'k>(&self, n: usize, key: impl Fn(usize) -> Option<&'k [u8]>) -> Locks<'_> {
+    /// [`Engine::lock_keys`] for `n` keys given by `key`; when a snapshot is in
+    /// progress and `cow()` says false, the keys are not handed to it (see
+    /// [`Engine::lock_unsnapshotted`]).
+    fn lock_keys_with<'k>(
+        &self,
+        n: usize,
+        key: impl Fn(usize) -> Option<&'k [u8]>,
+        cow: impl Fn() -> bool,
+    ) -> Locks<'_> {
         let keys = || (0..n).filter_map(&key);
         let mut guards = self.acquire(keys().map(|k| self.map.shard_of(k)).collect());
-        if guards.iter().any(|(_, g)| g.snapshot_pending) {
+        if guards.iter().any(|(_, g)| g.snapshot_pending) && cow() {
             let snap = self.snapshot.lock().clone();
             for (i, g) in guards.iter_mut() {
                 if !g.snapshot_pending {
@@ -345,19 +408,29 @@ impl Engine {
                 };
                 let shard: &mut Shard = g;
                 for k in keys().filter(|k| self.map.shard_of(k) == *i) {
-                    if shard.snapshot_done.contains(k) {
+                    if !shard.snapshot_done.insert(Key::from(k)) {
                         continue;
                     }
-                    let mut found: Vec<(usize, &[u8], &Entry)> = Vec::new();
+                    // Where the walk already passed it, the key is in the
+                    // snapshot as it was.
+                    let mut found: SmallVec<[(usize, &[u8], &Entry); 2]> = SmallVec::new();
                     for (db, part) in shard.dbs.iter().enumerate() {
-                        if let Some((key, e)) = part.map.get_key_value(k) {
+                        if part.map.is_empty() {
+                            continue;
+                        }
+                        let Some(at) = part.map.get_index_of(k) else {
+                            continue;
+                        };
+                        if at < part.map.cursor() {
+                            continue;
+                        }
+                        if let Some((key, e)) = part.map.get_index(at) {
                             found.push((db, &key[..], e));
                         }
                     }
                     if !found.is_empty() {
                         snap.take_keys(*i, &found);
                     }
-                    shard.snapshot_done.insert(Key::from(k));
                 }
             }
         }
@@ -386,10 +459,18 @@ impl Engine {
 
     /// Like [`Engine::snapshot_all`], calling `after(i)` (with no lock held) once
     /// shard `i` has been handed over, so the caller can pace its output.
+    ///
+    /// Each shard is handed over in chunks of [`SNAPSHOT_CHUNK`] keys, one lock
+    /// hold each, and `after` runs after every chunk.
     pub fn snapshot_each(&self, mut after: impl FnMut(usize)) {
-        for i in 0..self.shards.len() {
-            drop(self.lock(vec![i]));
-            after(i);
+        for (i, shard) in self.shards.iter().enumerate() {
+            loop {
+                let done = self.snapshot_step(i, &mut shard.lock(), SNAPSHOT_CHUNK);
+                after(i);
+                if done {
+                    break;
+                }
+            }
         }
         *self.snapshot.lock() = None;
     }
@@ -401,6 +482,9 @@ impl Engine {
             let mut g = s.lock();
             g.snapshot_pending = false;
             g.snapshot_done = Default::default();
+            for d in g.dbs.iter_mut() {
+                d.map.set_cursor(0);
+            }
         }
     }
 
@@ -444,21 +528,26 @@ impl Engine {
     }
 
     /// The locks `cmd` needs for `argv` (see [`Engine::lock_keys`]).
+    /// A command that does not write takes no part in a snapshot in progress (see
+    /// [`Engine::lock_unsnapshotted`]): its only possible change is a lazy expiry.
     pub fn lock_for(&self, cmd: &Command, argv: &[Bytes]) -> Locks<'_> {
+        let writes = || cmd.is_write();
         match cmd.scope {
             Scope::Keys => {
                 let mut pos = Few::new();
                 if crate::command::spec::key_positions_in(cmd.facts.key_specs, argv, &mut pos)
                     .is_some()
                 {
-                    self.lock_keys_with(pos.len(), |i| {
-                        pos.get(i).and_then(|&p| argv.get(p)).map(|k| &k[..])
-                    })
-                } else {
+                    let key = |i: usize| pos.get(i).and_then(|&p| argv.get(p)).map(|k| &k[..]);
+                    self.lock_keys_with(pos.len(), key, writes)
+                } else if writes() {
                     self.lock_all()
+                } else {
+                    self.lock_unsnapshotted((0..self.shards.len()).collect())
                 }
             }
-            _ => self.lock(self.shards_for(cmd, argv)),
+            _ if writes() => self.lock(self.shards_for(cmd, argv)),
+            _ => self.lock_unsnapshotted(self.shards_for(cmd, argv)),
         }
     }
 

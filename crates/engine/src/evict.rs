@@ -279,7 +279,7 @@ impl Engine {
     /// Whether any key may be evicted under `policy` (each shard locked in turn).
     fn has_candidates(&self, policy: Policy) -> bool {
         (0..self.shard_count()).any(|i| {
-            let mut locks = self.lock(vec![i]);
+            let mut locks = self.lock_unsnapshotted(vec![i]);
             let found = locks.shards_mut().next().is_some_and(|(_, s)| {
                 s.dbs.iter().any(|d| {
                     if policy.volatile() {
@@ -301,7 +301,7 @@ impl Engine {
         let now = self.now_ms();
         let clock = lru_clock(now);
         let settings = self.evict_settings();
-        let mut locks = self.lock(vec![shard]);
+        let mut locks = self.lock_unsnapshotted(vec![shard]);
         let Some((_, s)) = locks.shards_mut().next() else {
             return;
         };
@@ -368,7 +368,7 @@ impl Engine {
     fn evict_random(&self, policy: Policy, rng: &mut impl Rng) -> Option<u64> {
         let shard = rng.gen_range(0..self.shard_count());
         let key = {
-            let mut locks = self.lock(vec![shard]);
+            let mut locks = self.lock_unsnapshotted(vec![shard]);
             let (_, s) = locks.shards_mut().next()?;
             let dbs = s.dbs.len().max(1);
             let first = rng.gen_range(0..dbs);
@@ -398,7 +398,7 @@ impl Engine {
         key: &[u8],
         policy: Policy,
     ) -> Option<u64> {
-        let mut locks = self.lock(vec![shard]);
+        let mut locks = self.lock_unsnapshotted(vec![shard]);
         let (_, s) = locks.shards_mut().next()?;
         let d = s.dbs.get_mut(db)?;
         if policy.volatile() && !d.expires.contains(key) {

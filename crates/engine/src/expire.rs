@@ -90,7 +90,7 @@ impl ActiveExpire {
             }
             let (_, locks, sh_sampled, sh_expired) = held.get_or_insert_with(|| {
                 out.shards_visited += 1;
-                (shard_idx, engine.lock(vec![shard_idx]), 0, 0)
+                (shard_idx, engine.lock_unsnapshotted(vec![shard_idx]), 0, 0)
             });
             let Some((_, shard)) = locks.shards_mut().next() else {
                 continue;

@@ -12,7 +12,7 @@ pub fn with_entry<R>(
     f: impl FnOnce(&Entry) -> R,
 ) -> Option<R> {
     let now = engine.now_ms();
-    let mut locks = engine.lock(vec![engine.shard_of(key)]);
+    let mut locks = engine.lock_unsnapshotted(vec![engine.shard_of(key)]);
     let mut out = None;
     locks.for_each(|s| {
         if let Some(e) = s.dbs.get(db).and_then(|d| d.map.get(key)) {

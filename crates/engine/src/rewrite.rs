@@ -12,27 +12,26 @@ use bytes::Bytes;
 pub const ITEMS_PER_CMD: usize = 64;
 
 /// Emits, through `out`, the commands that recreate `key` with `entry` (value and
-/// expiry) in the currently selected database.
-pub fn entry_commands(key: &[u8], entry: &Entry, out: &mut dyn FnMut(&[Bytes])) {
-    let key = &Bytes::copy_from_slice(key);
+/// expiry) in the currently selected database. A string costs no allocation:
+/// its command borrows the key and the value.
+pub fn entry_commands(key: &[u8], entry: &Entry, out: &mut dyn FnMut(&[&[u8]])) {
+    let mut at = [0u8; 20];
+    let expire = match entry.expire_at {
+        0 => None,
+        t => Some(fmt_u64(&mut at, t)),
+    };
     let value = match &entry.value {
         Value::Str { data, .. } => {
-            if entry.expire_at != 0 {
-                out(&[
-                    Bytes::from_static(b"SET"),
-                    key.clone(),
-                    data.bytes(),
-                    Bytes::from_static(b"PXAT"),
-                    crate::util::fmt_i64(entry.expire_at as i64),
-                ]);
-            } else {
-                out(&[Bytes::from_static(b"SET"), key.clone(), data.bytes()]);
+            match expire {
+                Some(t) => out(&[b"SET", key, data, b"PXAT", t]),
+                None => out(&[b"SET", key, data]),
             }
             return;
         }
         v => v,
     };
-    let mut chunk = Chunker::new(key, out);
+    let key_bytes = Bytes::copy_from_slice(key);
+    let mut chunk = Chunker::new(&key_bytes, out);
     match value {
         Value::Str { .. } => {}
         Value::List(l, _) => l.for_each(|e| chunk.push(b"RPUSH", &[e])),
@@ -44,25 +43,35 @@ pub fn entry_commands(key: &[u8], entry: &Entry, out: &mut dyn FnMut(&[Bytes])) 
         }),
     }
     chunk.flush();
-    if entry.expire_at != 0 {
-        out(&[
-            Bytes::from_static(b"PEXPIREAT"),
-            key.clone(),
-            crate::util::fmt_i64(entry.expire_at as i64),
-        ]);
+    if let Some(t) = expire {
+        out(&[b"PEXPIREAT", key, t]);
     }
+}
+
+/// `n` in decimal, written into `buf`.
+fn fmt_u64(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
 }
 
 /// Groups elements into variadic commands of at most [`ITEMS_PER_CMD`] items.
 struct Chunker<'a> {
     key: &'a Bytes,
-    out: &'a mut dyn FnMut(&[Bytes]),
+    out: &'a mut dyn FnMut(&[&[u8]]),
     argv: Vec<Bytes>,
     items: usize,
 }
 
 impl<'a> Chunker<'a> {
-    fn new(key: &'a Bytes, out: &'a mut dyn FnMut(&[Bytes])) -> Self {
+    fn new(key: &'a Bytes, out: &'a mut dyn FnMut(&[&[u8]])) -> Self {
         Chunker {
             key,
             out,
@@ -87,7 +96,8 @@ impl<'a> Chunker<'a> {
 
     fn flush(&mut self) {
         if !self.argv.is_empty() {
-            (self.out)(&self.argv);
+            let argv: Vec<&[u8]> = self.argv.iter().map(|a| &a[..]).collect();
+            (self.out)(&argv);
             self.argv.clear();
             self.items = 0;
         }

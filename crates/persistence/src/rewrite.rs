@@ -17,13 +17,13 @@
 use crate::format::{encode_command, encode_select, BatchWriter};
 use crate::manifest::{self, FileEntry, FileKind, Manifest};
 use crate::writer::{load_manifest, now_ms, AofWriter, Switch};
-use bytes::Bytes;
 use keel_engine::keyspace::Shard;
 use keel_engine::value::Entry;
 use keel_engine::{Engine, ShardSnapshot};
 use parking_lot::{Condvar, Mutex};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -40,7 +40,6 @@ pub struct RewriteStats {
     pub consecutive_failures: AtomicU64,
     pub last_success_ms: AtomicU64,
     pub keys_done: AtomicU64,
-    pub shards_done: AtomicU64,
     pub base_bytes: AtomicU64,
     /// Largest serialization buffer held at once (the rewrite's extra memory).
     pub peak_buffer: AtomicU64,
@@ -51,10 +50,70 @@ pub struct RewriteStats {
 /// shard's lock; the rewrite thread alone writes the file, with no shard locked,
 /// so a slow disk never stalls a command.
 struct BaseSink {
-    queue: Mutex<Vec<Vec<u8>>>,
-    queued: AtomicU64,
+    queue: Mutex<Queue>,
     stats: Arc<RewriteStats>,
 }
+
+/// Encoded commands waiting for the rewrite thread, in blocks of about
+/// [`BATCH_BYTES`], each of which selects its database first (so any block can
+/// start a batch). A command's single keys are encoded straight into `tail`:
+/// no allocation per key, and no large buffer copied as it grows.
+#[derive(Default)]
+struct Queue {
+    blocks: Vec<Vec<u8>>,
+    /// Bytes in `blocks`.
+    blocks_bytes: usize,
+    tail: Vec<u8>,
+    /// The database `tail` has selected, if any.
+    db: Option<usize>,
+}
+
+impl Queue {
+    /// The block a command of database `db` goes to.
+    fn block_for(&mut self, db: usize) -> &mut Vec<u8> {
+        if self.tail.len() >= BATCH_BYTES {
+            self.end_tail();
+        }
+        if self.tail.capacity() == 0 {
+            self.tail.reserve(BLOCK_BYTES);
+        }
+        if self.db.replace(db) != Some(db) {
+            encode_select(&mut self.tail, db);
+        }
+        &mut self.tail
+    }
+
+    /// Moves `tail`, if it holds anything, to the full blocks.
+    fn end_tail(&mut self) {
+        if !self.tail.is_empty() {
+            self.blocks_bytes += self.tail.len();
+            self.blocks.push(std::mem::take(&mut self.tail));
+        }
+        self.db = None;
+    }
+
+    /// Bytes waiting.
+    fn bytes(&self) -> usize {
+        self.blocks_bytes + self.tail.len()
+    }
+
+    /// Adds whole blocks (each selects its database first).
+    fn push_blocks(&mut self, blocks: Vec<Vec<u8>>) {
+        self.end_tail();
+        self.blocks_bytes += blocks.iter().map(Vec::len).sum::<usize>();
+        self.blocks.extend(blocks);
+    }
+
+    /// Every block, in order.
+    fn take_all(&mut self) -> Vec<Vec<u8>> {
+        self.end_tail();
+        self.blocks_bytes = 0;
+        std::mem::take(&mut self.blocks)
+    }
+}
+
+/// The capacity a new queue block starts with.
+const BLOCK_BYTES: usize = 64 * 1024;
 
 /// The base file being written (owned by the rewrite thread).
 struct BaseOut {
@@ -71,48 +130,52 @@ const BATCH_BYTES: usize = 256 * 1024;
 const INCREMENTAL_FSYNC_BYTES: u64 = 4 * 1024 * 1024;
 
 impl ShardSnapshot for BaseSink {
-    fn take(&self, _shard_index: usize, shard: &Shard) {
+    fn take_range(&self, _shard_index: usize, shard: &Shard, db: usize, range: Range<usize>) {
+        let Some(part) = shard.dbs.get(db) else {
+            return;
+        };
         let mut chunks: Vec<Vec<u8>> = Vec::new();
         let mut buf: Vec<u8> = Vec::new();
         let mut keys = 0u64;
-        for (db, part) in shard.dbs.iter().enumerate() {
-            if part.map.is_empty() {
+        encode_select(&mut buf, db);
+        let select_len = buf.len();
+        for at in range {
+            let Some((key, entry)) = part.map.get_index(at) else {
+                break;
+            };
+            if shard.snapshot_done.contains(key) {
+                // Already taken, as it was, before a command changed it.
                 continue;
             }
-            encode_select(&mut buf, db);
-            for (key, entry) in part.map.iter() {
-                if shard.snapshot_done.contains(key) {
-                    // Already taken, as it was, before a command changed it.
-                    continue;
-                }
-                keel_engine::rewrite::entry_commands(key, entry, &mut |argv: &[Bytes]| {
-                    encode_command(&mut buf, argv);
-                });
-                keys += 1;
-                if buf.len() >= BATCH_BYTES {
-                    chunks.push(std::mem::take(&mut buf));
-                    // Every chunk is a batch of its own: it selects its database.
-                    encode_select(&mut buf, db);
-                }
+            keel_engine::rewrite::entry_commands(key, entry, &mut |argv: &[&[u8]]| {
+                encode_command(&mut buf, argv);
+            });
+            keys += 1;
+            if buf.len() >= BATCH_BYTES {
+                chunks.push(std::mem::take(&mut buf));
+                // Every chunk is a batch of its own: it selects its database.
+                encode_select(&mut buf, db);
             }
         }
-        if !buf.is_empty() {
+        if buf.len() > select_len {
             chunks.push(buf);
         }
-        self.enqueue(chunks);
+        if !chunks.is_empty() {
+            self.enqueue(chunks);
+        }
         self.stats.keys_done.fetch_add(keys, Ordering::Relaxed);
-        self.stats.shards_done.fetch_add(1, Ordering::Relaxed);
     }
 
     fn take_keys(&self, _shard_index: usize, entries: &[(usize, &[u8], &Entry)]) {
-        let mut buf: Vec<u8> = Vec::new();
+        let mut q = self.queue.lock();
         for (db, key, entry) in entries {
-            encode_select(&mut buf, *db);
-            keel_engine::rewrite::entry_commands(key, entry, &mut |argv: &[Bytes]| {
-                encode_command(&mut buf, argv);
+            let block = q.block_for(*db);
+            keel_engine::rewrite::entry_commands(key, entry, &mut |argv: &[&[u8]]| {
+                encode_command(block, argv);
             });
         }
-        self.enqueue(vec![buf]);
+        self.note_peak(&q);
+        drop(q);
         self.stats
             .keys_done
             .fetch_add(entries.len() as u64, Ordering::Relaxed);
@@ -121,19 +184,24 @@ impl ShardSnapshot for BaseSink {
 
 impl BaseSink {
     fn enqueue(&self, chunks: Vec<Vec<u8>>) {
-        let bytes: u64 = chunks.iter().map(|c| c.len() as u64).sum();
-        self.queue.lock().extend(chunks);
-        let queued = self.queued.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        self.stats.peak_buffer.fetch_max(queued, Ordering::Relaxed);
+        let mut q = self.queue.lock();
+        q.push_blocks(chunks);
+        self.note_peak(&q);
+    }
+
+    /// The most bytes held at once is the rewrite's extra memory (INFO).
+    fn note_peak(&self, q: &Queue) {
+        self.stats
+            .peak_buffer
+            .fetch_max(q.bytes() as u64, Ordering::Relaxed);
     }
 
     /// Writes every queued chunk into annotated batches (small chunks, each of
     /// which selects its database, are packed together up to BATCH_BYTES).
     fn drain(&self, o: &mut BaseOut) {
-        let chunks = std::mem::take(&mut *self.queue.lock());
+        let chunks = self.queue.lock().take_all();
         let mut packed: Vec<Vec<u8>> = Vec::new();
         for c in chunks {
-            self.queued.fetch_sub(c.len() as u64, Ordering::Relaxed);
             match packed.last_mut() {
                 Some(last) if last.len() + c.len() <= BATCH_BYTES => last.extend_from_slice(&c),
                 _ => packed.push(c),
@@ -186,7 +254,6 @@ pub fn rewrite(
     stats.in_progress.store(true, Ordering::SeqCst);
     stats.started_ms.store(now_ms(), Ordering::Relaxed);
     stats.keys_done.store(0, Ordering::Relaxed);
-    stats.shards_done.store(0, Ordering::Relaxed);
     stats.base_bytes.store(0, Ordering::Relaxed);
     let t = Instant::now();
     let r = rewrite_inner(engine, writer, stats);
@@ -245,8 +312,7 @@ fn rewrite_inner(
     let temp = dir.join(temp_base_name(std::process::id()));
     let base_file = File::create(&temp).map_err(|e| io("creating the temporary base", e))?;
     let sink = Arc::new(BaseSink {
-        queue: Mutex::new(Vec::new()),
-        queued: AtomicU64::new(0),
+        queue: Mutex::new(Queue::default()),
         stats: stats.clone(),
     });
     let mut out = BaseOut {
@@ -270,6 +336,11 @@ fn rewrite_inner(
     let mut synced = 0u64;
     engine.snapshot_each(|_| {
         sink.drain(&mut out);
+        // Give the core back between chunks: the server runs this thread at the
+        // lowest priority, but a scheduler only switches at a wake-up, a tick or
+        // a yield, so without this a chunk's neighbours would run on for up to a
+        // tick (4 ms) while a client's command waits.
+        std::thread::yield_now();
         if out.written.saturating_sub(synced) >= INCREMENTAL_FSYNC_BYTES {
             synced = out.written;
             let _ = out.file.flush();

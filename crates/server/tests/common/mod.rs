@@ -129,12 +129,32 @@ impl TestServer {
         s
     }
 
+    /// The contents of any `*.log` file in the server's directory (a test that
+    /// passes `--logfile` sends the server's log there, not to stderr).
+    fn log_files(&self) -> String {
+        let mut out = String::new();
+        if let Ok(rd) = std::fs::read_dir(&self.dir) {
+            for e in rd.flatten() {
+                let path = e.path();
+                if path.extension().is_some_and(|x| x == "log") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    out.push_str(&format!("--- {}:\n{text}", path.display()));
+                }
+            }
+        }
+        out
+    }
+
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Some(c) = self.child.as_mut() {
                 if let Ok(Some(status)) = c.try_wait() {
-                    panic!("keel-server exited early ({status}); log:\n{}", self.log());
+                    panic!(
+                        "keel-server exited early ({status}); log:\n{}{}",
+                        self.log(),
+                        self.log_files()
+                    );
                 }
             }
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
