@@ -290,13 +290,24 @@ impl AofWriter {
         p.ticket += 1;
         let t = p.ticket;
         drop(p);
-        // Under `always` the writer thread writes and fsyncs at once (group commit);
-        // otherwise connections write through before replying and the thread only
-        // picks up what nobody wrote (expiry, within 100 ms).
-        if self.always.load(Ordering::Acquire) && self.sleeping.load(Ordering::Acquire) {
+        // Nobody is woken here. Under `always` the connection that waits for
+        // `ticket` kicks the writer thread once every connection ready on its
+        // worker has appended (see `kick`); under `everysec` and `no` connections
+        // write through before replying. The thread picks up the rest (expiry,
+        // eviction) within 100 ms.
+        t
+    }
+
+    /// Under `always`, called by a connection waiting for `ticket`, after the
+    /// other connections ready on its worker have run (it yields first): wakes
+    /// the writer thread, which then writes and fsyncs the records of all of
+    /// them at once (group commit, as Redis's one fsync per event-loop turn).
+    /// Waking it at each append made it fsync the first few records of a turn
+    /// alone: 40% more fsyncs for the same requests.
+    pub fn kick(&self, ticket: u64) {
+        if !self.is_written(ticket) && self.sleeping.load(Ordering::Acquire) {
             self.wake.notify_one();
         }
-        t
     }
 
     /// Asks the writer thread to send every record appended from now on to a new
@@ -383,6 +394,11 @@ impl AofWriter {
                 std::thread::sleep(Duration::from_secs(1));
             }
         }
+    }
+
+    /// Whether the records up to `ticket` have reached the OS.
+    pub fn is_written(&self, ticket: u64) -> bool {
+        self.status.written_ticket.load(Ordering::Acquire) >= ticket
     }
 
     /// Makes sure the records up to `ticket` have been handed to the OS (written,

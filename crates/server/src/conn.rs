@@ -480,11 +480,22 @@ impl Conn {
         let Some(w) = self.server.persistence.writer() else {
             return;
         };
+        // First let every other connection ready on this worker run its
+        // commands, so that one write (and under `always` one fsync) covers all
+        // their records, as Redis writes once per event-loop turn: a yield runs
+        // this task again after the others and a poll of the sockets. Measured
+        // at pipeline 1, 50 clients, everysec: CPU per request -6%, p50 halved;
+        // at pipeline 16 up to +35% requests per second (BENCHMARKS.md).
+        if !w.is_written(ticket) {
+            tokio::task::yield_now().await;
+        }
         if w.policy() != keel_persistence::writer::FsyncPolicy::Always {
-            // everysec / no: the records reach the OS before the reply does.
+            // everysec / no: the records reach the OS before the reply does
+            // (usually written already, by a connection that ran before).
             w.write_through(ticket);
             return;
         }
+        w.kick(ticket);
         let mut rx = w.durable_rx();
         loop {
             if *rx.borrow_and_update() >= ticket || self.handle.killed.load(Ordering::Relaxed) {
