@@ -1004,6 +1004,25 @@ impl Engine {
     /// Resolves and runs an engine command from its argument vector, returning the
     /// reply and its effects (which are also emitted). Server-level commands are
     /// refused. Used by the AOF loader and by tests.
+    /// The one shard every key of `argv` lives in, if the command is known, has
+    /// keys, and all of them are in one shard: such commands on different shards
+    /// commute, which lets the AOF loader apply them on several threads.
+    pub fn single_shard_of(&self, argv: &[Bytes]) -> Option<usize> {
+        let crate::command::table::Lookup::Found(cmd) = crate::command::table::resolve(argv) else {
+            return None;
+        };
+        if !matches!(cmd.scope, Scope::Keys) {
+            return None;
+        }
+        let mut pos = Few::new();
+        crate::command::spec::key_positions_in(cmd.facts.key_specs, argv, &mut pos)?;
+        let mut shards = pos
+            .iter()
+            .map(|&p| argv.get(p).map(|k| self.map.shard_of(k)));
+        let first = shards.next()??;
+        shards.all(|s| s == Some(first)).then_some(first)
+    }
+
     pub fn run_argv(&self, session: &Session, argv: &[Bytes]) -> (Frame, Vec<Effect>) {
         let cmd = match crate::command::table::resolve(argv) {
             crate::command::table::Lookup::Found(c) => c,

@@ -64,6 +64,14 @@ pub trait Apply {
     fn stop(&mut self) -> Option<String> {
         None
     }
+
+    /// Asked at the end of each file, before anything about its tail is decided
+    /// or changed: an applier that applies later (on other threads) finishes
+    /// everything handed to it and returns `Some(reason)` if any of it failed,
+    /// which stops the load ([`LoadErrorKind::Stopped`]) with no file changed.
+    fn barrier(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// Applies commands to an engine (the caller turns loading mode on, so nothing is
@@ -74,26 +82,40 @@ pub struct EngineApply<'a> {
 
 impl Apply for EngineApply<'_> {
     fn apply(&mut self, db: usize, argv: &[Bytes]) -> Result<(), String> {
-        let session = keel_engine::Session {
-            db,
-            resp: 2,
-            ..Default::default()
-        };
-        match self.engine.run_argv(&session, argv).0 {
-            keel_protocol::Frame::Error(e) => Err(String::from_utf8_lossy(&e).into_owned()),
-            _ => Ok(()),
-        }
+        run_one(self.engine, db, argv)
     }
 
     fn check_db(&mut self, db: usize) -> Result<(), String> {
-        if db < self.engine.databases() {
-            Ok(())
-        } else {
-            Err(format!(
-                "ERR DB index is out of range (this server has {} databases)",
-                self.engine.databases()
-            ))
-        }
+        check_db(self.engine, db)
+    }
+}
+
+/// Runs one command of the log in database `db`; its error reply is the `Err`.
+pub(crate) fn run_one(
+    engine: &keel_engine::Engine,
+    db: usize,
+    argv: &[Bytes],
+) -> Result<(), String> {
+    let session = keel_engine::Session {
+        db,
+        resp: 2,
+        ..Default::default()
+    };
+    match engine.run_argv(&session, argv).0 {
+        keel_protocol::Frame::Error(e) => Err(String::from_utf8_lossy(&e).into_owned()),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `SELECT db` names a database `engine` has.
+pub(crate) fn check_db(engine: &keel_engine::Engine, db: usize) -> Result<(), String> {
+    if db < engine.databases() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ERR DB index is out of range (this server has {} databases)",
+            engine.databases()
+        ))
     }
 }
 
@@ -1578,6 +1600,7 @@ impl FileLoader<'_, '_> {
     /// The file ended inside an item.
     fn incomplete(&mut self) -> Result<(), LoadError> {
         let cut = self.item_valid();
+        self.barrier(cut)?;
         if !self.is_last {
             let c = Corrupt {
                 at: self.item_start,
@@ -1610,8 +1633,18 @@ impl FileLoader<'_, '_> {
         self.truncate_tail(cut, what)
     }
 
+    /// Waits for the applier to finish what it was handed ([`Apply::barrier`]).
+    fn barrier(&mut self, (at, line): (u64, u64)) -> Result<(), LoadError> {
+        match self.apply.barrier() {
+            Some(msg) => Err(self.fail_to_error(Fail::Stopped(msg, at, line))),
+            None => Ok(()),
+        }
+    }
+
     /// Clean end of file (at an item boundary).
     fn at_eof(&mut self) -> Result<(), LoadError> {
+        let end = (self.input.off, self.input.line());
+        self.barrier(end)?;
         if let Some(m) = &self.state.multi {
             let (start, line) = (m.start, m.line);
             let what = format!(

@@ -745,3 +745,48 @@ fn annotation_parse_is_not_fooled_by_values() {
     assert_eq!(r.batches_verified, 1);
     assert!(Annotation::parse(b"#K1 seq=9 ts=9 len=0 crc=00000000").is_some());
 }
+
+/// A command that fails on a worker thread of a parallel load stops the load
+/// before the end of the file is handled: the file, even with a torn tail that a
+/// load would truncate, is left exactly as it was.
+#[test]
+fn a_parallel_load_stops_on_a_failed_command_without_changing_files() {
+    let (engine, _clock) = keel_engine::engine::testing::engine();
+    engine.set_loading(true);
+    let mut b = Builder::new();
+    b.select(0);
+    for i in 0..2000 {
+        b.cmd(&["SET", &format!("k{i}"), "v"]);
+    }
+    // Same key, same worker: the INCR fails there, after the loader has moved
+    // on to the torn tail right behind it.
+    b.cmd(&["SET", "n", "x"]).cmd(&["INCR", "n"]);
+    b.seal();
+    let mut bytes = b.bytes.clone();
+    bytes.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$4\r\ntorn");
+    let dir = tempfile::tempdir().unwrap();
+    write_log(dir.path(), &[&bytes]);
+    let before = std::fs::read(dir.path().join("appendonly.aof.1.incr.aof")).unwrap();
+    let e = keel_persistence::parallel::with_parallel_apply(&engine, 2, |a| {
+        load_dir(
+            dir.path(),
+            APPENDFILENAME,
+            &LoadOptions::default(),
+            a,
+            &mut |_| {},
+        )
+    })
+    .unwrap_err();
+    assert_eq!(e.kind, LoadErrorKind::Stopped, "{e}");
+    assert!(
+        e.message.contains("INCR") && e.message.contains("not an integer"),
+        "{e}"
+    );
+    let after = std::fs::read(dir.path().join("appendonly.aof.1.incr.aof")).unwrap();
+    assert_eq!(before, after, "no file changed");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "nothing written beside it"
+    );
+}

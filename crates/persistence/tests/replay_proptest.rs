@@ -7,6 +7,7 @@ use bytes::Bytes;
 use keel_engine::{Effect, EffectSink, Engine, EngineConfig, ManualClock, NullSink, Session};
 use keel_persistence::loader::{load_dir, EngineApply, LoadOptions};
 use keel_persistence::manifest::Manifest;
+use keel_persistence::parallel::with_parallel_apply;
 use keel_persistence::rewrite::{rewrite, RewriteStats};
 use keel_persistence::writer::{AofWriter, FsyncPolicy};
 use proptest::prelude::*;
@@ -382,5 +383,17 @@ proptest! {
         replayed.set_loading(false);
         let got = keel_engine::digest::digest(&replayed);
         prop_assert_eq!(keel_engine::digest::hex(&got), keel_engine::digest::hex(&want), "ops: {:?}", ops);
+
+        // The same log applied on three threads (keel's start-up on several
+        // CPUs) rebuilds the same dataset.
+        let parallel = engine(&clock, Arc::new(NullSink));
+        parallel.set_loading(true);
+        with_parallel_apply(&parallel, 3, |a| {
+            load_dir(&aofdir, "appendonly.aof", &LoadOptions::default(), a, &mut |_| {})
+        })
+        .unwrap();
+        parallel.set_loading(false);
+        let got = keel_engine::digest::digest(&parallel);
+        prop_assert_eq!(keel_engine::digest::hex(&got), keel_engine::digest::hex(&want), "parallel, ops: {:?}", ops);
     }
 }

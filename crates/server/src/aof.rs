@@ -7,6 +7,7 @@ use crate::{notice, warning};
 use bytes::Bytes;
 use keel_persistence::loader::{self, Apply, CorruptPolicy, EngineApply, LoadOptions, Progress};
 use keel_persistence::manifest;
+use keel_persistence::parallel::with_parallel_apply;
 use keel_persistence::rewrite::{self, RewriteStats};
 use keel_persistence::writer::{load_manifest, now_ms, AofWriter, FsyncPolicy};
 use parking_lot::{Mutex, RwLock};
@@ -149,7 +150,6 @@ pub fn load_and_start(server: Arc<Server>) {
             .start_s
             .store(now_ms() / 1000, Ordering::Relaxed);
         let opts = load_options(&server);
-        let mut apply = MemoryGuard::new(&server);
         let started = Instant::now();
         let mut last_log = Instant::now();
         let stats = &server.persistence.loading;
@@ -167,7 +167,32 @@ pub fn load_and_start(server: Arc<Server>) {
                 );
             }
         };
-        match loader::load_dir(&dir, &afn, &opts, &mut apply, &mut progress) {
+        let workers = load_workers(&server, &opts);
+        let mut parallel = None;
+        if workers > 1 {
+            let r = with_parallel_apply(&server.engine, workers, |a| {
+                loader::load_dir(&dir, &afn, &opts, a, &mut progress)
+            });
+            match r {
+                Ok(report) => parallel = Some(report),
+                Err(e) => {
+                    // No file was changed (see `parallel`): replay on one thread,
+                    // which stops at the first problem and names it exactly.
+                    notice!(
+                        "The AOF load on {} threads stopped ({}); loading it again on one thread",
+                        workers,
+                        e.to_string().replace(['\r', '\n'], " ")
+                    );
+                    server.engine.clear_all();
+                }
+            }
+        }
+        let mut apply = MemoryGuard::new(&server);
+        let result = match parallel {
+            Some(report) => Ok(report),
+            None => loader::load_dir(&dir, &afn, &opts, &mut apply, &mut progress),
+        };
+        match result {
             Ok(report) => {
                 last_seq = report.last_seq;
                 append_ok = report.tail.as_ref().is_some_and(|t| t.bytes == 0);
@@ -599,6 +624,20 @@ pub fn set_appendonly(server: &Arc<Server>, on: bool) -> Result<(), String> {
 pub fn apply_fsync_policy(server: &Server) {
     if let Some(w) = server.persistence.writer() {
         w.set_policy(fsync_policy(server));
+    }
+}
+
+/// Threads that apply the log at start-up: `aof-load-threads`, by default one
+/// per CPU this process may run on (so a server pinned to one core loads on one
+/// thread, up to 8), or one when each command's outcome is needed at once: a
+/// `maxmemory` to keep while loading, or `aof-load-corrupt salvage`.
+fn load_workers(server: &Server, opts: &LoadOptions) -> usize {
+    if server.hot.maxmemory.load(Ordering::Relaxed) > 0 || opts.corrupt != CorruptPolicy::Refuse {
+        return 1;
+    }
+    match server.config.read().get_i64("aof-load-threads") {
+        n if n > 0 => n as usize,
+        _ => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
     }
 }
 

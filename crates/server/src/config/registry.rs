@@ -705,6 +705,8 @@ pub static OPTIONS: &[OptionSpec] = &[
     uint("active-defrag-max-scan-fields", 1, LONG_MAX, "1000", I, DEFRAG),
     // ---- keel's own -----------------------------------------------------------------------------
     int("server-threads", 0, 1024, "0", H, "keel's own: worker threads (0 = one per CPU core).").immutable(),
+    int("aof-load-threads", 0, 64, "0", H,
+        "keel's own: threads that apply the AOF at start-up (0 = one per CPU this process may run on)."),
     // ---- hidden test knobs of Redis (exact-name CONFIG GET only) ------------------------------
     boolean("use-exit-on-panic", "no", I, "Redis test knob; value only stored.").hidden(),
     int("rdb-key-save-delay", INT_MIN, INT_MAX, "0", I, "Redis test knob; value only stored.").hidden(),

@@ -243,7 +243,7 @@ fn pairs(v: &[(&str, &str)]) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
-const KEEL_OWN: &[&str] = &["aof-load-corrupt", "server-threads"];
+const KEEL_OWN: &[&str] = &["aof-load-corrupt", "server-threads", "aof-load-threads"];
 
 // ---- registry ----------------------------------------------------------------------
 
