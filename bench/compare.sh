@@ -437,7 +437,9 @@ done
 # it on the client's CPU: MODE poll (INFO polling only: the control), latency
 # (BGREWRITEAOF back to back, polled the same way) or memory (the same, sampling
 # the server's memory too, which costs the client's CPU a third of a core and so
-# gets a run of its own). Prints the helper's JSON.
+# gets a run of its own). Leaves the helper's JSON in LOAD_JSON (not printed: a
+# command substitution would run it in a subshell, where RUNSEQ and PIDS do not
+# advance).
 load_with() {
     local v=$1 label=$2 r=$3 mode=$4 out c0 c1 bpid rc=0 json
     local pv="${v}_pid" portv="${v}_port" kv="${v}_kind"
@@ -462,18 +464,18 @@ load_with() {
     if [[ $mode != poll ]] && grep -q '"rewrites": 0,' <<<"$json"; then
         log "WARNING: ${!kv}: no rewrite completed during '$label': $json"
     fi
-    echo "$json"
+    LOAD_JSON=$json
 }
 
 log "AOF rewrite under a SET load ($NREWRITE requests, rewrites back to back while it runs)"
 for ((r = 1; r <= ROUNDS; r++)); do
     for v in $(order "$r" K R); do
         kv="${v}_kind"
-        load_with "$v" "SET P1, AOF on, no rewrite" "$r" poll >/dev/null
-        rw=$(load_with "$v" "SET P1, AOF on, rewrite looping" "$r" latency)
-        printf 'rewrite_lat\t%s\t%s\t%s\n' "${!kv}" "$r" "$rw" >>"$RES"
-        rw=$(load_with "$v" "SET P1, AOF on, rewrite looping, memory sampled" "$r" memory)
-        printf 'rewrite\t%s\t%s\t%s\n' "${!kv}" "$r" "$rw" >>"$RES"
+        load_with "$v" "SET P1, AOF on, no rewrite" "$r" poll
+        load_with "$v" "SET P1, AOF on, rewrite looping" "$r" latency
+        printf 'rewrite_lat\t%s\t%s\t%s\n' "${!kv}" "$r" "$LOAD_JSON" >>"$RES"
+        load_with "$v" "SET P1, AOF on, rewrite looping, memory sampled" "$r" memory
+        printf 'rewrite\t%s\t%s\t%s\n' "${!kv}" "$r" "$LOAD_JSON" >>"$RES"
     done
 done
 stop_server K; stop_server R
