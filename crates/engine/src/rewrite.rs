@@ -15,10 +15,10 @@ pub const ITEMS_PER_CMD: usize = 64;
 /// expiry) in the currently selected database. A string costs no allocation:
 /// its command borrows the key and the value.
 pub fn entry_commands(key: &[u8], entry: &Entry, out: &mut dyn FnMut(&[&[u8]])) {
-    let mut at = [0u8; 20];
+    let mut at = itoa::Buffer::new();
     let expire = match entry.expire_at {
         0 => None,
-        t => Some(fmt_u64(&mut at, t)),
+        t => Some(at.format(t).as_bytes()),
     };
     let value = match &entry.value {
         Value::Str { data, .. } => {
@@ -46,20 +46,6 @@ pub fn entry_commands(key: &[u8], entry: &Entry, out: &mut dyn FnMut(&[&[u8]])) 
     if let Some(t) = expire {
         out(&[b"PEXPIREAT", key, t]);
     }
-}
-
-/// `n` in decimal, written into `buf`.
-fn fmt_u64(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[i..]
 }
 
 /// Groups elements into variadic commands of at most [`ITEMS_PER_CMD`] items.

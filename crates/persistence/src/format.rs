@@ -18,18 +18,8 @@ pub const K1_PREFIX: &[u8] = b"#K1";
 /// Longest annotation line the loader accepts (keel's own lines are under 100 bytes).
 pub const MAX_ANNOTATION_LINE: usize = 64 * 1024;
 
-fn put_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&tmp[i..]);
+fn put_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// Appends one command as a RESP multibulk: `*<n>\r\n` then `$<len>\r\n<arg>\r\n` for
