@@ -274,6 +274,11 @@ impl Conn {
                     break;
                 }
             }
+            // A kill and new input can be ready at once (the select picks either):
+            // a killed client runs nothing more, whatever arrived with the kill.
+            if self.handle.killed.load(Ordering::Relaxed) {
+                break;
+            }
             let limit = self.server.hot.query_buffer_limit.load(Ordering::Relaxed) as usize;
             if rbuf.len() > limit {
                 warning!(
