@@ -119,8 +119,6 @@ pub struct AofWriter {
     pub maintenance: Mutex<()>,
     /// Held while a batch is being written (by the writer thread or a connection).
     write_lock: Mutex<()>,
-    /// `policy == Always`, readable without a lock on the append path.
-    always: AtomicBool,
     /// The everysec fsync thread is inside fsync.
     fsync_running: AtomicBool,
     pub resets: AtomicU64,
@@ -214,7 +212,6 @@ impl AofWriter {
             stop: AtomicBool::new(false),
             maintenance: Mutex::new(()),
             write_lock: Mutex::new(()),
-            always: AtomicBool::new(policy == FsyncPolicy::Always),
             fsync_running: AtomicBool::new(false),
             resets: AtomicU64::new(0),
         });
@@ -241,8 +238,6 @@ impl AofWriter {
 
     pub fn set_policy(&self, p: FsyncPolicy) {
         *self.policy.lock() = p;
-        self.always
-            .store(p == FsyncPolicy::Always, Ordering::Release);
     }
 
     /// Encodes one command's effects (applied together) and returns its ticket.
@@ -407,7 +402,7 @@ impl AofWriter {
     /// acknowledged write survives a crash of the keel process, as in Redis.
     /// Returns false if the write failed (the bytes stay buffered).
     pub fn write_through(&self, ticket: u64) -> bool {
-        if self.status.written_ticket.load(Ordering::Acquire) >= ticket {
+        if self.is_written(ticket) {
             return true;
         }
         // Like Redis under everysec: while a background fsync is running a write
