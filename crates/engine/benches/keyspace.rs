@@ -1,6 +1,9 @@
 //! Keyspace micro-benchmarks (`cargo bench -p keel-engine`): a command through
 //! the engine's whole path (resolve, lock the key's shard, look up or insert,
-//! reply, effects) on a 100k-key database, as a connection runs it.
+//! reply, effects) on a 100k-key database, as a connection runs it; and a
+//! pipelined batch of 16 GETs run one by one, with and without
+//! `Engine::prefetch` first (what pays for its one `unsafe`, the prefetch
+//! instruction).
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -51,6 +54,34 @@ fn keyspace(c: &mut Criterion) {
             i = (i + 7919) % KEYS;
             let a = [Bytes::from_static(b"SET"), keys[i].clone(), value.clone()];
             black_box(engine.execute(&mut session, set_cmd, &a))
+        })
+    });
+    let batches: Vec<Vec<[Bytes; 2]>> = (0..1024)
+        .map(|b| {
+            (0..16)
+                .map(|j| {
+                    let k = (b * 16 + j) * 7919 % KEYS;
+                    [Bytes::from_static(b"GET"), keys[k].clone()]
+                })
+                .collect()
+        })
+        .collect();
+    let mut n = 0usize;
+    g.bench_function("16 pipelined GETs", |b| {
+        b.iter(|| {
+            n = (n + 1) % batches.len();
+            for a in &batches[n] {
+                black_box(engine.execute(&mut session, get_cmd, a));
+            }
+        })
+    });
+    g.bench_function("16 pipelined GETs, prefetched", |b| {
+        b.iter(|| {
+            n = (n + 1) % batches.len();
+            engine.prefetch(0, batches[n].iter().map(|a| &a[..]));
+            for a in &batches[n] {
+                black_box(engine.execute(&mut session, get_cmd, a));
+            }
         })
     });
     g.bench_function("resolve GET", |b| {

@@ -527,6 +527,79 @@ impl Engine {
         out.frame
     }
 
+    /// Warms the CPU cache for a batch of pipelined commands before they run
+    /// one by one, for each command's first key (in `db`): first the table
+    /// line where its lookup starts is prefetched for every key, then each key
+    /// is probed (its line has arrived meanwhile) and its slot prefetched,
+    /// then a string value's bytes (a GET copies them into its reply). A
+    /// command then finds its key in cache instead of paying a chain of misses
+    /// (table, slot) that left the core idle: with a dataset larger than the
+    /// cache those misses were the largest cost of GET, SET and INCR at
+    /// pipeline 16 (BENCHMARKS.md).
+    ///
+    /// A hint only: it changes nothing, and a shard another thread holds is
+    /// skipped rather than waited for. The shards are all locked before the
+    /// first probe and released after the last, because taking a lock is a
+    /// full barrier that would make each key's misses wait for the previous
+    /// key's; between the probes nothing does, so the misses overlap.
+    pub fn prefetch<'a>(&self, db: usize, cmds: impl Iterator<Item = &'a [Bytes]>) {
+        const MAX: usize = 32;
+        let mut keys: SmallVec<[(usize, &[u8]); MAX]> = SmallVec::new();
+        for argv in cmds.take(MAX) {
+            let Some(cmd) = argv
+                .first()
+                .and_then(|n| crate::command::table::table().get(n))
+            else {
+                continue;
+            };
+            if !matches!(cmd.scope, Scope::Keys) {
+                continue;
+            }
+            let mut pos = Few::new();
+            if crate::command::spec::key_positions_in(cmd.facts.key_specs, argv, &mut pos).is_none()
+            {
+                continue;
+            }
+            if let Some(k) = pos.first().and_then(|&p| argv.get(p)) {
+                // A pipeline on one key (LPUSH mylist ...) warms it once.
+                if keys.last().is_some_and(|&(_, last)| last == &k[..]) {
+                    continue;
+                }
+                keys.push((self.map.shard_of(k), &k[..]));
+            }
+        }
+        if keys.is_empty() {
+            return;
+        }
+        // Each shard once, in no particular order: `try_lock` never waits, so
+        // no order is needed to rule out deadlock.
+        let mut guards: SmallVec<[(usize, Option<MutexGuard<'_, Shard>>); MAX]> = SmallVec::new();
+        for &(s, _) in &keys {
+            if !guards.iter().any(|(i, _)| *i == s) {
+                guards.push((s, self.shards.get(s).and_then(|m| m.try_lock())));
+            }
+        }
+        let map_of = |s: usize| {
+            let (_, g) = guards.iter().find(|(i, _)| *i == s)?;
+            g.as_ref()?.dbs.get(db).map(|d| &d.map)
+        };
+        for &(s, k) in &keys {
+            if let Some(m) = map_of(s) {
+                m.prefetch_index(k);
+            }
+        }
+        for &(s, k) in &keys {
+            if let Some(m) = map_of(s) {
+                m.prefetch(k);
+            }
+        }
+        for &(s, k) in &keys {
+            if let Some(m) = map_of(s) {
+                m.prefetch_value(k);
+            }
+        }
+    }
+
     /// The locks `cmd` needs for `argv` (see [`Engine::lock_keys`]).
     /// A command that does not write takes no part in a snapshot in progress (see
     /// [`Engine::lock_unsnapshotted`]): its only possible change is a lazy expiry.
@@ -888,21 +961,21 @@ impl<'e, 'l> Ctx<'e, 'l> {
 
     /// Stores `entry` under `key` in `db`, replacing any value and TTL.
     /// A key that did not exist is announced as `new` (Redis's `dbAdd`).
-    pub fn insert_in(&mut self, db: usize, key: Bytes, mut entry: Entry) -> Option<Entry> {
+    pub fn insert_in(&mut self, db: usize, key: &[u8], mut entry: Entry) -> Option<Entry> {
         if entry.lru() == crate::value::LRU_UNSET {
             entry.set_lru(self.engine.evict.initial(self.now));
         }
         if self.notify_flags & notify::NEW == 0 {
-            return self.dbs(db, &key).insert(&key, entry);
+            return self.dbs(db, key).insert(key, entry);
         }
-        let old = self.dbs(db, &key).insert(&key, entry);
+        let old = self.dbs(db, key).insert(key, entry);
         if old.is_none() {
-            self.notify_in(notify::NEW, "new", db, &key);
+            self.notify_in(notify::NEW, "new", db, key);
         }
         old
     }
 
-    pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
+    pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
         self.insert_in(self.db, key, entry)
     }
 
@@ -912,17 +985,17 @@ impl<'e, 'l> Ctx<'e, 'l> {
     /// accounted for as the lookup would have: removed by lazy expiry (`DEL`
     /// effect, `expired` event, expired_keys), then the key is `new`. Returns
     /// the replaced entry if it was live.
-    pub fn replace(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
+    pub fn replace(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
         let db = self.db;
-        let old = self.insert_in(db, key.clone(), entry)?;
+        let old = self.insert_in(db, key, entry)?;
         if self.engine.is_loading() || !old.is_expired(self.now) {
             return Some(old);
         }
-        if let Some(shard) = self.shard(&key) {
+        if let Some(shard) = self.shard(key) {
             shard.stats.expired_keys += 1;
         }
-        self.logged_expiry(db, &key);
-        self.notify_in(notify::NEW, "new", db, &key);
+        self.logged_expiry(db, key);
+        self.notify_in(notify::NEW, "new", db, key);
         None
     }
 

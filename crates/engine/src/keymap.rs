@@ -1,8 +1,8 @@
 //! The map from keys to entries that one database keeps in one shard.
 //!
-//! Entries sit in a dense vector, found through a hashbrown table of their
-//! `u32` positions, each beside 32 bits of its key's hash (8 bytes and a
-//! control byte a bucket). Removing swaps the
+//! Entries sit in a dense vector, found through a table of their `u32`
+//! positions, each beside 32 bits of its key's hash (8 bytes a bucket,
+//! [`PosTable`], linear probing). Removing swaps the
 //! last entry into the hole, so positions stay dense: a random key and a SCAN
 //! position are O(1), and SCAN's cursor relies on exactly that swap (see
 //! `cmd::keys::scan`).
@@ -33,8 +33,8 @@
 //! strings ([`crate::value::Str`]) and 32-byte entries took keel from 251 to
 //! about 145 bytes a key, where Redis 7.0 spends 176 (BENCHMARKS.md).
 
+use crate::postable::PosTable;
 use crate::value::Entry;
-use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
 /// A stored key: up to [`Key::INLINE`] bytes inside the key itself, longer
@@ -114,8 +114,8 @@ type Hasher = foldhash::fast::RandomState;
 
 #[derive(Default)]
 pub struct KeyMap {
-    /// (position in `slots`, 32 bits of the key's hash).
-    index: HashTable<(u32, u32)>,
+    /// 32 bits of each key's hash -> its position in `slots`.
+    index: PosTable,
     slots: Slots,
     hasher: Hasher,
     /// A snapshot's walk: positions below this have been handed over (0 when no
@@ -123,23 +123,10 @@ pub struct KeyMap {
     cursor: usize,
 }
 
-/// The table's 64-bit hash for a key's stored 32 bits: multiplied by an odd
-/// constant, so the low bits (the bucket) stay a bijection of the hash's low
-/// bits and the top seven (hashbrown's tag) mix all of them.
-#[inline]
-fn spread(h: u32) -> u64 {
-    (h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
 /// The 32 bits of `key`'s hash that the table keeps.
 #[inline]
 fn hash32(hasher: &Hasher, key: &[u8]) -> u32 {
     (hasher.hash_one(key) >> 32) as u32
-}
-
-#[inline]
-fn rehash(&(_, h): &(u32, u32)) -> u64 {
-    spread(h)
 }
 
 impl KeyMap {
@@ -161,10 +148,40 @@ impl KeyMap {
         let slots = &self.slots;
         let h = self.hash(key);
         self.index
-            .find(spread(h), |&(i, ih)| {
-                ih == h && slots.get(i as usize).is_some_and(|s| &*s.0 == key)
-            })
-            .map(|&(i, _)| i as usize)
+            .find(h, |i| slots.get(i as usize).is_some_and(|s| &*s.0 == key))
+            .map(|i| i as usize)
+    }
+
+    /// Starts loading `key`'s slot into the CPU cache, for a lookup soon after
+    /// (see [`crate::engine::Engine::prefetch`]). Probes the table as a lookup
+    /// does, but compares no key: every slot whose stored hash matches is
+    /// prefetched, and nothing waits for it.
+    pub fn prefetch(&self, key: &[u8]) {
+        let slots = &self.slots;
+        self.index.candidates(self.hash(key), |i| {
+            if let Some(s) = slots.get(i as usize) {
+                crate::util::prefetch(s);
+            }
+        });
+    }
+
+    /// Starts loading the bytes of `key`'s string value: the last step of a
+    /// batch's prefetch, after [`KeyMap::prefetch`] (the slot, which holds
+    /// the pointer, has arrived or is arriving by then).
+    pub fn prefetch_value(&self, key: &[u8]) {
+        if let Some(Entry {
+            value: crate::value::Value::Str { data, .. },
+            ..
+        }) = self.get(key)
+        {
+            data.prefetch();
+        }
+    }
+
+    /// Starts loading the table's line where a lookup of `key` starts: the
+    /// first step of a batch's prefetch, before [`KeyMap::prefetch`].
+    pub fn prefetch_index(&self, key: &[u8]) {
+        self.index.prefetch(self.hash(key));
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {
@@ -204,47 +221,34 @@ impl KeyMap {
     pub fn insert_full(&mut self, key: &[u8], entry: Entry) -> (usize, Option<Entry>) {
         let h = self.hash(key);
         let KeyMap { index, slots, .. } = self;
-        let found = index.entry(
-            spread(h),
-            |&(i, ih)| ih == h && slots.get(i as usize).is_some_and(|s| &*s.0 == key),
-            rehash,
-        );
-        match found {
-            hashbrown::hash_table::Entry::Occupied(o) => {
-                let i = o.get().0 as usize;
-                match slots.get_mut(i) {
-                    Some(slot) => (i, Some(std::mem::replace(&mut slot.1, entry))),
-                    // Unreachable: every position in the table is a slot.
-                    None => (i, None),
-                }
-            }
-            hashbrown::hash_table::Entry::Vacant(v) => {
-                // Positions are u32: a shard of one database would need
-                // billions of keys (hundreds of GB) to overflow them.
-                let i = slots.len();
-                v.insert((i as u32, h));
-                slots.push((Key::from(key), entry));
-                (i, None)
+        let found = index.find(h, |i| slots.get(i as usize).is_some_and(|s| &*s.0 == key));
+        if let Some(i) = found {
+            let i = i as usize;
+            if let Some(slot) = slots.get_mut(i) {
+                return (i, Some(std::mem::replace(&mut slot.1, entry)));
             }
         }
+        // Positions are u32: a shard of one database would need billions of
+        // keys (hundreds of GB) to overflow them.
+        let i = slots.len();
+        index.insert(i as u32, h);
+        slots.push((Key::from(key), entry));
+        (i, None)
     }
 
     pub fn swap_remove(&mut self, key: &[u8]) -> Option<Entry> {
         let h = self.hash(key);
         let slots = &self.slots;
-        let found = self.index.find_entry(spread(h), |&(i, ih)| {
-            ih == h && slots.get(i as usize).is_some_and(|s| &*s.0 == key)
-        });
-        let ((i, _), _) = found.ok()?.remove();
+        let i = self
+            .index
+            .remove(h, |i| slots.get(i as usize).is_some_and(|s| &*s.0 == key))?;
         self.fill_hole(i as usize).map(|(_, e)| e)
     }
 
     /// Removes the entry at `i`; the last entry moves into its place.
     pub fn swap_remove_index(&mut self, i: usize) -> Option<(Key, Entry)> {
         let h = self.hash(&self.slots.get(i)?.0);
-        if let Ok(found) = self.index.find_entry(spread(h), |&(j, _)| j as usize == i) {
-            found.remove();
-        }
+        self.index.remove(h, |j| j as usize == i);
         self.fill_hole(i)
     }
 
@@ -280,9 +284,7 @@ impl KeyMap {
         if i != last {
             if let Some(moved) = slots.get(last) {
                 let moved = hash32(hasher, &moved.0);
-                if let Some(p) = index.find_mut(spread(moved), |&(j, _)| j as usize == last) {
-                    p.0 = i as u32;
-                }
+                index.repoint(moved, last as u32, i as u32);
             }
         }
         let gone = slots.swap_remove(i);
@@ -290,7 +292,7 @@ impl KeyMap {
         // 10% fill); emptied segments of the slots go as they empty.
         if index.capacity() > 64 && slots.len() * 8 < index.capacity() {
             slots.shrink();
-            index.shrink_to(slots.len() * 2, rehash);
+            index.shrink_to(slots.len() * 2);
         }
         gone
     }
@@ -321,24 +323,14 @@ impl KeyMap {
             return;
         };
         let (ha, hb) = (hash32(hasher, &a.0), hash32(hasher, &b.0));
-        // Through a position no slot has, so equal hashes cannot confuse the two.
-        const MOVING: u32 = u32::MAX;
-        if let Some(p) = index.find_mut(spread(ha), |&(p, _)| p as usize == i) {
-            p.0 = MOVING;
-        }
-        if let Some(p) = index.find_mut(spread(hb), |&(p, _)| p as usize == j) {
-            p.0 = i as u32;
-        }
-        if let Some(p) = index.find_mut(spread(ha), |&(p, _)| p == MOVING) {
-            p.0 = j as u32;
-        }
+        index.swap(ha, i as u32, hb, j as u32);
         slots.swap(i, j);
     }
 
     /// Bytes the map itself holds (slots and table), for MEMORY STATS.
     pub fn overhead(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<Slot>()
-            + self.index.num_buckets() * (std::mem::size_of::<(u32, u32)>() + 1)
+            + self.index.num_buckets() * std::mem::size_of::<u64>()
     }
 }
 
@@ -502,10 +494,9 @@ impl<'a> IntoIterator for &'a KeyMap {
 mod tests {
     use super::*;
     use crate::value::Value;
-    use bytes::Bytes;
 
     fn entry(n: u64) -> Entry {
-        Entry::new(Value::string(Bytes::from(n.to_string())), n, 0)
+        Entry::new(Value::string(n.to_string().as_bytes()), n, 0)
     }
 
     /// Random inserts and removals agree with a std HashMap, positions stay

@@ -17,6 +17,7 @@ pub mod inspect;
 pub mod keymap;
 pub mod keyspace;
 pub mod notify;
+pub mod postable;
 pub mod rdb;
 pub mod rewrite;
 pub mod types;

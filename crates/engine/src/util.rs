@@ -119,6 +119,32 @@ pub fn alloc_size(n: usize) -> usize {
     }
 }
 
+/// Asks the CPU to start loading the cache lines that hold `*r` (a hint: it
+/// changes no value and cannot fault), so that a later access does not stall
+/// on memory. Used to overlap the cache misses of a pipelined batch's keys
+/// ([`crate::engine::Engine::prefetch`]); a no-op off x86-64.
+#[inline(always)]
+pub fn prefetch<T>(r: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let start = r as *const T as *const i8;
+        let last = start.wrapping_add(std::mem::size_of::<T>().saturating_sub(1));
+        // SAFETY: `_mm_prefetch` is `unsafe` only because it is an SSE
+        // intrinsic, and SSE is part of the x86-64 baseline that every x86-64
+        // CPU (and Rust's x86_64 targets) has. PREFETCHT0 never dereferences
+        // in the language's sense: it reads no value into the program and
+        // does not fault even on an invalid address, and here both addresses
+        // lie within (or at the last byte of) a live reference.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(start);
+            _mm_prefetch::<_MM_HINT_T0>(last);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = r;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

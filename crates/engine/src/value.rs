@@ -60,9 +60,9 @@ pub const OBJ_ZSET: u32 = 3;
 pub const OBJ_HASH: u32 = 4;
 
 impl Value {
-    pub fn string(data: Bytes) -> Value {
+    pub fn string(data: &[u8]) -> Value {
         Value::Str {
-            data: Str::from(&data[..]),
+            data: Str::from(data),
             raw: false,
             lru: LRU_UNSET,
         }
@@ -209,6 +209,17 @@ impl Str {
             Str::Growable(v) => v,
             // Unreachable: made growable just above.
             Str::Exact(_) => unreachable!("Str::make_mut left an exact string"),
+        }
+    }
+
+    /// Starts loading the string's first and last bytes into the CPU cache
+    /// (see [`crate::engine::Engine::prefetch`]).
+    pub fn prefetch(&self) {
+        let b: &[u8] = self;
+        let last = b.len().min(128).checked_sub(1).and_then(|i| b.get(i));
+        if let (Some(first), Some(last)) = (b.first(), last) {
+            crate::util::prefetch(first);
+            crate::util::prefetch(last);
         }
     }
 

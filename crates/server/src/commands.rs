@@ -1521,7 +1521,7 @@ mod tests {
     use keel_engine::value::Value;
 
     fn val(s: &str) -> Value {
-        Value::string(Bytes::copy_from_slice(s.as_bytes()))
+        Value::string(s.as_bytes())
     }
 
     #[test]

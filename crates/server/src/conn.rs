@@ -187,13 +187,27 @@ fn all_binds_local(server: &Server) -> bool {
         .all(|b| !matches!(b.trim_start_matches('-'), "*" | "::*" | "0.0.0.0" | "::"))
 }
 
+/// Most commands parsed from one read before any of them runs (see
+/// `Conn::serve`): redis-benchmark's pipeline of 16 fits, with room.
+const BATCH: usize = 32;
+
+/// Whether `argv` may change the client's authentication, which changes how
+/// the commands after it are parsed.
+fn may_change_auth(argv: &[Bytes]) -> bool {
+    argv.first().is_some_and(|n| {
+        [&b"auth"[..], b"hello", b"reset"]
+            .iter()
+            .any(|c| n.eq_ignore_ascii_case(c))
+    })
+}
+
 impl Conn {
     async fn serve(&mut self, mut stream: TcpStream) {
         let mut rbuf = BytesMut::with_capacity(16 * 1024);
         let mut wbuf = BytesMut::with_capacity(16 * 1024);
         let mut parser = RequestParser::new();
-        // Reused for every request: no allocation per command for its arguments.
-        let mut argv: Vec<Bytes> = Vec::new();
+        // Reused for every batch: no allocation per command for its arguments.
+        let mut batch: Vec<Vec<Bytes>> = Vec::new();
         let (mut rd, mut wr) = stream.split();
         loop {
             if self.handle.killed.load(Ordering::Relaxed) {
@@ -298,62 +312,100 @@ impl Conn {
                 ..Limits::default()
             };
             let mut commands = 0u64;
-            loop {
-                match parser.parse_into(&mut rbuf, &limits, self.authenticated, &mut argv) {
-                    Ok(true) => {
-                        commands += 1;
-                        // Messages queued before this command go out before its reply.
-                        self.drain_messages(&mut wbuf);
-                        let mut reply = self.execute(&argv).await;
-                        if let Some(w) = self.pending_block.take() {
-                            // Earlier replies go out before the client waits.
-                            self.wait_durable().await;
-                            if self.flush(&mut wr, &mut wbuf).await.is_err() {
-                                self.server.blocking.cancel(&w);
-                                return;
-                            }
-                            reply = self.wait_blocked(&w, &mut rd, &mut rbuf).await;
-                            if self.after == After::Close {
+            // Commands are parsed in batches of up to BATCH before any of them
+            // runs, so the engine can prefetch all their keys at once (see
+            // `Engine::prefetch`); then each runs in order exactly as if parsed
+            // alone. A client not yet authenticated parses one at a time (its
+            // size limits change with AUTH), and a command that can change
+            // authentication ends a batch.
+            let mut failed = None;
+            'input: loop {
+                let mut n = 0;
+                let mut more = true;
+                while n < BATCH {
+                    if batch.len() == n {
+                        batch.push(Vec::new());
+                    }
+                    match parser.parse_into(&mut rbuf, &limits, self.authenticated, &mut batch[n]) {
+                        Ok(true) => {
+                            n += 1;
+                            if !self.authenticated || may_change_auth(&batch[n - 1]) {
                                 break;
                             }
                         }
-                        if matches!(self.last_cmd, "publish" | "spublish") {
-                            // A client's own message precedes the PUBLISH reply.
-                            self.drain_messages(&mut wbuf);
-                        }
-                        self.write_reply(reply, &mut wbuf);
-                        if self.after == After::Close {
+                        Ok(false) => {
+                            more = false;
                             break;
                         }
-                        // Keep memory bounded for huge pipelines: flush as we go.
-                        if wbuf.len() > 64 * 1024 {
-                            self.wait_durable().await;
-                            if self.flush(&mut wr, &mut wbuf).await.is_err() {
-                                return;
-                            }
+                        Err(e) => {
+                            failed = Some(e);
+                            more = false;
+                            break;
                         }
                     }
-                    Ok(false) => {
-                        // The last command's arguments are slices of `rbuf`:
-                        // drop them now, so the next read can reuse the buffer
-                        // instead of allocating a new one while they pin it.
-                        argv.clear();
-                        break;
+                }
+                if n > 1 {
+                    self.server
+                        .engine
+                        .prefetch(self.session.db, batch[..n].iter().map(|a| &a[..]));
+                }
+                for argv in &batch[..n] {
+                    commands += 1;
+                    // Messages queued before this command go out before its reply.
+                    self.drain_messages(&mut wbuf);
+                    let mut reply = self.execute(argv).await;
+                    if let Some(w) = self.pending_block.take() {
+                        // Earlier replies go out before the client waits.
+                        self.wait_durable().await;
+                        if self.flush(&mut wr, &mut wbuf).await.is_err() {
+                            self.server.blocking.cancel(&w);
+                            return;
+                        }
+                        reply = self.wait_blocked(&w, &mut rd, &mut rbuf).await;
+                        if self.after == After::Close {
+                            break 'input;
+                        }
                     }
-                    Err(e) => {
-                        let msg = e.to_string();
-                        crate::verbose!(
-                            "Protocol error ({}) from client: id={} addr={}",
-                            msg,
-                            self.id,
-                            self.peer
-                        );
-                        self.server.count_error(b"ERR");
-                        Frame::error(format!("ERR {msg}")).encode(self.session.resp, &mut wbuf);
-                        self.after = After::Close;
-                        break;
+                    if matches!(self.last_cmd, "publish" | "spublish") {
+                        // A client's own message precedes the PUBLISH reply.
+                        self.drain_messages(&mut wbuf);
+                    }
+                    self.write_reply(reply, &mut wbuf);
+                    if self.after == After::Close {
+                        break 'input;
+                    }
+                    // Keep memory bounded for huge pipelines: flush as we go.
+                    if wbuf.len() > 64 * 1024 {
+                        self.wait_durable().await;
+                        if self.flush(&mut wr, &mut wbuf).await.is_err() {
+                            return;
+                        }
                     }
                 }
+                // The arguments are slices of `rbuf`: drop them now, so the
+                // next read can reuse the buffer instead of allocating a new
+                // one while they pin it.
+                for argv in &mut batch[..n] {
+                    argv.clear();
+                }
+                if !more {
+                    break;
+                }
+            }
+            for argv in &mut batch {
+                argv.clear();
+            }
+            if let Some(e) = failed.filter(|_| self.after != After::Close) {
+                let msg = e.to_string();
+                crate::verbose!(
+                    "Protocol error ({}) from client: id={} addr={}",
+                    msg,
+                    self.id,
+                    self.peer
+                );
+                self.server.count_error(b"ERR");
+                Frame::error(format!("ERR {msg}")).encode(self.session.resp, &mut wbuf);
+                self.after = After::Close;
             }
             if commands > 0 {
                 let mut info = self.handle.info.lock();

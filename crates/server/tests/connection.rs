@@ -591,3 +591,97 @@ fn random_garbage_never_takes_the_server_down() {
     let pong: String = redis::cmd("PING").query(&mut c).unwrap();
     assert_eq!(pong, "PONG");
 }
+
+/// Pipelined commands are parsed in batches before they run (so their keys can be
+/// prefetched together): each must still see exactly what the ones before it did.
+#[test]
+fn batched_pipelines_keep_per_command_semantics() {
+    let s = TestServer::start_with(&["--requirepass", "s3cret"]);
+    let resp = |args: &[&[u8]]| {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    };
+    let big = vec![b'x'; 20_000];
+    // AUTH ends a batch: the SET after it in the same write is parsed with the
+    // authenticated limits (an unauthenticated client may not send 20 kB).
+    let mut raw = s.raw();
+    let mut req = resp(&[b"AUTH", b"s3cret"]);
+    req.extend(resp(&[b"SET", b"big", &big]));
+    req.extend(resp(&[b"STRLEN", b"big"]));
+    req.extend(resp(&[b"SET", b"empty", b""]));
+    raw.send(&req);
+    assert_eq!(
+        raw.read_n(5 + 5 + 8 + 5),
+        b"+OK\r\n+OK\r\n:20000\r\n+OK\r\n"
+    );
+    // Across batch boundaries (more than 32 commands), with SELECT in the middle:
+    // every GET sees the SET and INCR before it, in its own database.
+    let mut req = Vec::new();
+    let mut want = Vec::new();
+    for i in 0..50 {
+        let k = format!("k{}", i % 7);
+        let v = format!("v{i}");
+        req.extend(resp(&[b"SET", k.as_bytes(), v.as_bytes()]));
+        want.extend_from_slice(b"+OK\r\n");
+        req.extend(resp(&[b"GET", k.as_bytes()]));
+        want.extend_from_slice(format!("${}\r\n{v}\r\n", v.len()).as_bytes());
+        req.extend(resp(&[b"INCR", b"n"]));
+        want.extend_from_slice(format!(":{}\r\n", i + 1).as_bytes());
+        if i == 30 {
+            // An empty value prefetched with the rest of its batch.
+            req.extend(resp(&[b"GET", b"empty"]));
+            want.extend_from_slice(b"$0\r\n\r\n");
+        }
+        if i == 20 {
+            req.extend(resp(&[b"SELECT", b"1"]));
+            want.extend_from_slice(b"+OK\r\n");
+            req.extend(resp(&[b"GET", b"n"]));
+            want.extend_from_slice(b"$-1\r\n");
+            req.extend(resp(&[b"SELECT", b"0"]));
+            want.extend_from_slice(b"+OK\r\n");
+        }
+    }
+    raw.send(&req);
+    let got = raw.read_n(want.len());
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(&want)
+    );
+    // RESET ends a batch too: it logs the client out, so the big SET after it
+    // in the same write is refused as an unauthenticated client's would be.
+    let mut req = resp(&[b"GET", b"k1"]);
+    req.extend(resp(&[b"RESET"]));
+    req.extend(resp(&[b"SET", b"big2", &big]));
+    raw.send(&req);
+    let got = raw.read_until(b"bulk length\r\n");
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        "$3\r\nv43\r\n+RESET\r\n-ERR Protocol error: unauthenticated bulk length\r\n"
+    );
+    assert!(raw.closed());
+    // A protocol error after good commands in the same write: they run and
+    // reply first, then the error, then the connection closes.
+    let mut raw = s.raw();
+    let mut req = resp(&[b"AUTH", b"s3cret"]);
+    req.extend(resp(&[b"SET", b"a", b"1"]));
+    req.extend(resp(&[b"GET", b"a"]));
+    req.extend_from_slice(b"*1\r\n+foo\r\n");
+    raw.send(&req);
+    let got = raw.read_until(b"got '+'\r\n");
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        "+OK\r\n+OK\r\n$1\r\n1\r\n-ERR Protocol error: expected '$', got '+'\r\n"
+    );
+    assert!(raw.closed());
+    let mut c = redis::Client::open(format!("redis://:s3cret@127.0.0.1:{}/", s.port))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let big2: Option<Vec<u8>> = redis::cmd("GET").arg("big2").query(&mut c).unwrap();
+    assert_eq!(big2, None);
+}

@@ -112,7 +112,7 @@ fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         let idle = idle.wrapping_mul(1000) / 1000;
         entry.set_lru((clock.wrapping_sub(idle) & LRU_MASK) as u32);
     }
-    ctx.insert(key.clone(), entry);
+    ctx.insert(key, entry);
     let mut effect = vec![s("RESTORE"), key.clone(), n(ttl), argv[3].clone()];
     if replace {
         effect.push(s("REPLACE"));

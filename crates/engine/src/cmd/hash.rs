@@ -99,7 +99,7 @@ fn with_hash<T>(
     if !h.is_empty() {
         let now = ctx.now;
         ctx.insert(
-            key.clone(),
+            key,
             Entry::new(Value::Hash(h, crate::value::LRU_UNSET), 0, now),
         );
     }

@@ -317,7 +317,7 @@ fn rename_generic(ctx: &mut Ctx, argv: &[Bytes], nx: bool) -> Frame {
     let Some(entry) = ctx.remove(src) else {
         return err(ERR_NO_KEY);
     };
-    ctx.insert(dst.clone(), entry);
+    ctx.insert(dst, entry);
     ctx.emit(vec![s("RENAME"), src.clone(), dst.clone()]);
     ctx.notify(GENERIC, "rename_from", src);
     ctx.notify(GENERIC, "rename_to", dst);
@@ -362,7 +362,7 @@ fn copy(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         ctx.remove_in(dst_db, dst);
     }
     let now = ctx.now;
-    ctx.insert_in(dst_db, dst.clone(), Entry::new(value, expire_at, now));
+    ctx.insert_in(dst_db, dst, Entry::new(value, expire_at, now));
     let mut effect = vec![s("COPY"), src.clone(), dst.clone()];
     if db_given {
         effect.push(s("DB"));
@@ -393,7 +393,7 @@ fn move_cmd(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let Some(entry) = ctx.remove(key) else {
         return int(0);
     };
-    ctx.insert_in(dst_db, key.clone(), entry);
+    ctx.insert_in(dst_db, key, entry);
     ctx.emit(vec![s("MOVE"), key.clone(), n(dst_db as i64)]);
     ctx.notify_in(GENERIC, "move_from", src_db, key);
     ctx.notify_in(GENERIC, "move_to", dst_db, key);

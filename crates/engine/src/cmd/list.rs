@@ -88,7 +88,7 @@ fn fill(ctx: &Ctx) -> Fill {
 fn store(ctx: &mut Ctx, key: &Bytes, l: List) {
     let now = ctx.now;
     ctx.insert(
-        key.clone(),
+        key,
         Entry::new(Value::List(l, crate::value::LRU_UNSET), 0, now),
     );
 }

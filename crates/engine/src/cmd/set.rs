@@ -127,7 +127,7 @@ fn store(ctx: &mut Ctx, key: &Bytes, set: Set) {
     ctx.expire_if_needed(db, key);
     let now = ctx.now;
     ctx.insert(
-        key.clone(),
+        key,
         Entry::new(Value::Set(set, crate::value::LRU_UNSET), 0, now),
     );
 }
@@ -150,7 +150,7 @@ fn sadd(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             let added = argv[2..].iter().filter(|m| set.add(m, &t)).count();
             let now = ctx.now;
             ctx.insert(
-                key.clone(),
+                key,
                 Entry::new(Value::Set(set, crate::value::LRU_UNSET), 0, now),
             );
             added
@@ -426,7 +426,7 @@ fn smove(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             set.add(m, &t);
             let now = ctx.now;
             ctx.insert(
-                dst.clone(),
+                dst,
                 Entry::new(Value::Set(set, crate::value::LRU_UNSET), 0, now),
             );
             true

@@ -250,7 +250,7 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Frame {
         let db = ctx.db;
         ctx.expire_if_needed(db, &dest);
         let now = ctx.now;
-        ctx.insert(dest.clone(), Entry::new(value, 0, now));
+        ctx.insert(&dest, Entry::new(value, 0, now));
         ctx.emit(vec![
             s("RESTORE"),
             dest.clone(),

@@ -219,7 +219,7 @@ fn set_generic(
         // Plain SET: whatever was there goes, so one probe both finds and
         // replaces it.
         let now = ctx.now;
-        ctx.replace(key.clone(), Entry::new(Value::string(val.clone()), 0, now));
+        ctx.replace(key, Entry::new(Value::string(val), 0, now));
         ctx.emit(vec![s("SET"), key.clone(), val.clone()]);
         ctx.notify(STRING, "set", key);
         return ok;
@@ -267,10 +267,7 @@ fn set_generic(
                 None if o.keepttl => prev_ttl.unwrap_or(0),
                 None => 0,
             };
-            ctx.insert(
-                key.clone(),
-                Entry::new(Value::string(val.clone()), ttl, now),
-            );
+            ctx.insert(key, Entry::new(Value::string(val), ttl, now));
             let mut fx = vec![s("SET"), key.clone(), val.clone()];
             if let Some(at) = at {
                 fx.push(s("PXAT"));
@@ -423,7 +420,7 @@ fn mset_pairs(ctx: &mut Ctx, argv: &[Bytes]) {
     let pairs = argv.get(1..).unwrap_or_default();
     for pair in pairs.chunks_exact(2) {
         if let [k, v] = pair {
-            ctx.insert(k.clone(), Entry::new(Value::string(v.clone()), 0, now));
+            ctx.insert(k, Entry::new(Value::string(v), 0, now));
             ctx.notify(STRING, "set", k);
         }
     }
@@ -478,7 +475,7 @@ fn append(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let total = match ctx.lookup_write(key) {
         None => {
             // A new key stores the argument as SET would (not raw), as Redis.
-            ctx.insert(key.clone(), Entry::new(Value::string(part.clone()), 0, now));
+            ctx.insert(key, Entry::new(Value::string(part), 0, now));
             part.len()
         }
         Some(e) => {
@@ -587,7 +584,7 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
                 0,
                 now,
             );
-            ctx.insert(key.clone(), entry);
+            ctx.insert(key, entry);
             end
         }
         Some(e) => {
@@ -642,12 +639,12 @@ fn incr_by(ctx: &mut Ctx, key: &Bytes, by: i64) -> Frame {
                 return err(ERR_OVERFLOW);
             };
             let text = util::fmt_i64(new);
-            e.set_value(Value::string(text.clone()));
+            e.set_value(Value::string(&text));
             (new, text)
         }
         None => {
             let text = util::fmt_i64(by);
-            ctx.insert(key.clone(), Entry::new(Value::string(text.clone()), 0, now));
+            ctx.insert(key, Entry::new(Value::string(&text), 0, now));
             (by, text)
         }
     };
@@ -713,13 +710,13 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             let cur = tri!(ld_arg(cur));
             let by = tri!(ld_arg(&argv[2]));
             let text = tri!(ld_sum(cur, by));
-            e.set_value(Value::string(text.clone()));
+            e.set_value(Value::string(&text));
             text
         }
         None => {
             let by = tri!(ld_arg(&argv[2]));
             let text = tri!(ld_sum(Some(ld::Ld::default()), by));
-            ctx.insert(key.clone(), Entry::new(Value::string(text.clone()), 0, now));
+            ctx.insert(key, Entry::new(Value::string(&text), 0, now));
             text
         }
     };

@@ -254,7 +254,7 @@ fn store_result(ctx: &mut Ctx, argv: &[Bytes], dst: &Bytes, z: ZSet, event: &'st
         let lex = argv.iter().any(|a| a.eq_ignore_ascii_case(b"BYLEX"));
         let logged = lex.then(|| result_effects(dst, &z));
         ctx.insert(
-            dst.clone(),
+            dst,
             Entry::new(Value::ZSet(z, crate::value::LRU_UNSET), 0, now),
         );
         ctx.notify(ZSET, event, dst);
@@ -332,7 +332,7 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], mut incr: bool) -> Frame {
         }
         let now = ctx.now;
         ctx.insert(
-            key.clone(),
+            key,
             Entry::new(
                 Value::ZSet(Default::default(), crate::value::LRU_UNSET),
                 0,

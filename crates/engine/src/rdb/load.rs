@@ -169,7 +169,7 @@ impl<'a> Reader<'a> {
 /// `rdbLoadObject`: the object of type `kind` at the reader's position.
 pub fn load_object(r: &mut Reader<'_>, kind: u8, t: &Thresholds) -> Result<Value> {
     match kind {
-        kind::STRING => Ok(Value::string(r.bytes()?)),
+        kind::STRING => Ok(Value::string(&r.bytes()?)),
         kind::LIST => {
             let n = r.count()?;
             let mut l = List::new();

@@ -74,16 +74,16 @@ fn redis_payloads() -> Vec<(&'static str, Value, usize)> {
         ..t()
     };
     vec![
-        ("000568656c6c6f0a006372df766534200a", Value::string(b("hello")), 6),
-        ("00c139300a009d94ea2793fc08b9", Value::string(b("12345")), 3),
+        ("000568656c6c6f0a006372df766534200a", Value::string(&b("hello")), 6),
+        ("00c139300a009d94ea2793fc08b9", Value::string(&b("12345")), 3),
         (
             "00c3094040017878e033000178780a007671d576c5795442",
-            Value::string(Bytes::from(vec![b'x'; 64])),
+            Value::string(&[b'x'; 64]),
             13,
         ),
         (
             "000b2d353030303030303030300a00f24151c113b192b3",
-            Value::string(b("-5000000000")),
+            Value::string(&b("-5000000000")),
             12,
         ),
         (
@@ -278,12 +278,12 @@ fn old_formats_load() {
 fn samples(n: usize) -> Vec<Value> {
     let t = t();
     let mut out = vec![
-        Value::string(b("")),
-        Value::string(b("0")),
-        Value::string(b("-2147483648")),
-        Value::string(b("2147483648")),
-        Value::string(Bytes::from(vec![0u8; 10000])),
-        Value::string(Bytes::from(
+        Value::string(&b("")),
+        Value::string(&b("0")),
+        Value::string(&b("-2147483648")),
+        Value::string(&b("2147483648")),
+        Value::string(&[0u8; 10000]),
+        Value::string(&Bytes::from(
             (0..3000u32)
                 .map(|i| (i * 7 % 256) as u8)
                 .collect::<Vec<_>>(),

@@ -91,7 +91,7 @@ fn with_bits<R>(
                 raw: true,
                 lru: crate::value::LRU_UNSET,
             };
-            ctx.insert(key.clone(), Entry::new(value, 0, now));
+            ctx.insert(key, Entry::new(value, 0, now));
             Ok((r, true))
         }
         Some(e) => {
@@ -315,7 +315,7 @@ fn bitop(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     // Redis's setKey looks the destination up for writing first (so an expired
     // one is reclaimed, and announced, before the new value is added).
     let _ = ctx.lookup_write(dest);
-    ctx.insert(dest.clone(), Entry::new(value, 0, now));
+    ctx.insert(dest, Entry::new(value, 0, now));
     ctx.emit(argv.to_vec());
     ctx.notify(STRING, "set", dest);
     Frame::Integer(maxlen as i64)

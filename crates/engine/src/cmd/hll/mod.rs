@@ -75,7 +75,7 @@ fn with_hll<R>(
                 raw: true,
                 lru: crate::value::LRU_UNSET,
             };
-            ctx.insert(key.clone(), Entry::new(value, 0, now));
+            ctx.insert(key, Entry::new(value, 0, now));
             Ok((r, densified))
         }
         Some(e) => {
