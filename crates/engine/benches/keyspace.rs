@@ -3,7 +3,7 @@
 //! reply, effects) on a 100k-key database, as a connection runs it; and a
 //! pipelined batch of 16 GETs run one by one, with and without
 //! `Engine::prefetch` first (what pays for its one `unsafe`, the prefetch
-//! instruction).
+//! instruction), and the same for SISMEMBER on one large set.
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -84,6 +84,60 @@ fn keyspace(c: &mut Criterion) {
             }
         })
     });
+    // One set of 100k members, SISMEMBER of random members: the misses are in
+    // the set's member table, which the prefetch also reaches.
+    let sadd = argv(&[b"SADD", b"s", b"m"]);
+    let Lookup::Found(sadd_cmd) = resolve(&sadd) else {
+        return;
+    };
+    let members: Vec<Bytes> = (0..KEYS)
+        .map(|i| Bytes::from(format!("element:{i:012}")))
+        .collect();
+    for m in &members {
+        let a = [
+            Bytes::from_static(b"SADD"),
+            Bytes::from_static(b"s"),
+            m.clone(),
+        ];
+        engine.execute(&mut session, sadd_cmd, &a);
+    }
+    let ism: Vec<Vec<[Bytes; 3]>> = (0..1024)
+        .map(|b| {
+            (0..16)
+                .map(|j| {
+                    let m = (b * 16 + j) * 7919 % KEYS;
+                    [
+                        Bytes::from_static(b"SISMEMBER"),
+                        Bytes::from_static(b"s"),
+                        members[m].clone(),
+                    ]
+                })
+                .collect()
+        })
+        .collect();
+    let Lookup::Found(ism_cmd) = resolve(&ism[0][0]) else {
+        return;
+    };
+    g.bench_function("16 pipelined SISMEMBERs, 100k-member set", |b| {
+        b.iter(|| {
+            n = (n + 1) % ism.len();
+            for a in &ism[n] {
+                black_box(engine.execute(&mut session, ism_cmd, a));
+            }
+        })
+    });
+    g.bench_function(
+        "16 pipelined SISMEMBERs, 100k-member set, prefetched",
+        |b| {
+            b.iter(|| {
+                n = (n + 1) % ism.len();
+                engine.prefetch(0, ism[n].iter().map(|a| &a[..]));
+                for a in &ism[n] {
+                    black_box(engine.execute(&mut session, ism_cmd, a));
+                }
+            })
+        },
+    );
     g.bench_function("resolve GET", |b| {
         b.iter(|| black_box(resolve(black_box(&get))))
     });

@@ -168,6 +168,9 @@ pub struct Locks<'a> {
 
 type Guards<'a> = SmallVec<[(usize, MutexGuard<'a, Shard>); 4]>;
 
+/// A batch command's member, for [`Engine::prefetch`]: (shard, key, member).
+type MemberOf<'a> = (usize, &'a [u8], &'a [u8]);
+
 /// Shard indexes or key positions of one command, inline when few.
 type Few = SmallVec<[usize; 8]>;
 
@@ -531,7 +534,9 @@ impl Engine {
     /// one by one, for each command's first key (in `db`): first the table
     /// line where its lookup starts is prefetched for every key, then each key
     /// is probed (its line has arrived meanwhile) and its slot prefetched,
-    /// then a string value's bytes (a GET copies them into its reply). A
+    /// then a string value's bytes (a GET copies them into its reply); for a
+    /// command on one member of a set or hash (SADD, HSET, HGET ...), the
+    /// members its probe will compare, then their bytes. A
     /// command then finds its key in cache instead of paying a chain of misses
     /// (table, slot) that left the core idle: with a dataset larger than the
     /// cache those misses were the largest cost of GET, SET and INCR at
@@ -545,6 +550,8 @@ impl Engine {
     pub fn prefetch<'a>(&self, db: usize, cmds: impl Iterator<Item = &'a [Bytes]>) {
         const MAX: usize = 32;
         let mut keys: SmallVec<[(usize, &[u8]); MAX]> = SmallVec::new();
+        // Commands on one member of a set or hash.
+        let mut members: SmallVec<[MemberOf<'_>; MAX]> = SmallVec::new();
         for argv in cmds.take(MAX) {
             let Some(cmd) = argv
                 .first()
@@ -561,11 +568,20 @@ impl Engine {
                 continue;
             }
             if let Some(k) = pos.first().and_then(|&p| argv.get(p)) {
+                let shard = self.map.shard_of(k);
+                let member = match cmd.name() {
+                    "sadd" | "srem" | "sismember" | "hset" | "hsetnx" | "hget" | "hdel"
+                    | "hexists" | "hincrby" | "hincrbyfloat" | "hstrlen" | "hmget" => argv.get(2),
+                    _ => None,
+                };
+                if let Some(m) = member {
+                    members.push((shard, &k[..], &m[..]));
+                }
                 // A pipeline on one key (LPUSH mylist ...) warms it once.
                 if keys.last().is_some_and(|&(_, last)| last == &k[..]) {
                     continue;
                 }
-                keys.push((self.map.shard_of(k), &k[..]));
+                keys.push((shard, &k[..]));
             }
         }
         if keys.is_empty() {
@@ -596,6 +612,13 @@ impl Engine {
         for &(s, k) in &keys {
             if let Some(m) = map_of(s) {
                 m.prefetch_value(k);
+            }
+        }
+        for deep in [false, true] {
+            for &(s, k, member) in &members {
+                if let Some(m) = map_of(s) {
+                    m.prefetch_member(k, member, deep);
+                }
             }
         }
     }

@@ -178,6 +178,14 @@ impl KeyMap {
         }
     }
 
+    /// Starts loading what a lookup of `member` in `key`'s set or hash will
+    /// read (see [`crate::value::Value::prefetch_member`]).
+    pub fn prefetch_member(&self, key: &[u8], member: &[u8], deep: bool) {
+        if let Some(e) = self.get(key) {
+            e.value.prefetch_member(member, deep);
+        }
+    }
+
     /// Starts loading the table's line where a lookup of `key` starts: the
     /// first step of a batch's prefetch, before [`KeyMap::prefetch`].
     pub fn prefetch_index(&self, key: &[u8]) {

@@ -68,6 +68,17 @@ impl Value {
         }
     }
 
+    /// Starts loading what a lookup of `member` in this set or hash will
+    /// read (see [`crate::engine::Engine::prefetch`]); `deep` is the second
+    /// step, the members' own bytes.
+    pub fn prefetch_member(&self, member: &[u8], deep: bool) {
+        match self {
+            Value::Set(Set::Table(t), _) => t.prefetch(member, deep),
+            Value::Hash(Hash::Table(t), _) => t.prefetch(member, deep),
+            _ => {}
+        }
+    }
+
     pub fn list(l: List) -> Value {
         Value::List(l, LRU_UNSET)
     }

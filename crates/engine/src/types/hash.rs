@@ -416,6 +416,23 @@ impl Table {
         self.hasher.hash_one(field)
     }
 
+    /// Starts loading what a lookup of `field` will read (see
+    /// `Engine::prefetch`): the pairs' handles the probe will follow, or with
+    /// `deep` the pairs themselves (a second step, once the handles arrived).
+    pub fn prefetch(&self, field: &[u8], deep: bool) {
+        let pairs = &self.pairs;
+        self.index.find(self.hash(field), |&i| {
+            if let Some(p) = pairs.get(i as usize) {
+                if !deep {
+                    crate::util::prefetch(p);
+                } else if let Some(first) = p.first() {
+                    crate::util::prefetch(first);
+                }
+            }
+            false
+        });
+    }
+
     fn position(&self, field: &[u8]) -> Option<usize> {
         let pairs = &self.pairs;
         self.index

@@ -94,6 +94,20 @@ macro_rules! classes {
                 }
             }
 
+            /// Starts loading the member's heap bytes, if it has any, without
+            /// reading them (see `Engine::prefetch`).
+            pub fn prefetch(&self) {
+                match self {
+                    Member::Inline { .. } => {}
+                    $(Member::$v(a) => crate::util::prefetch(&a[0]),)*
+                    Member::Heap(b) => {
+                        if let Some(first) = b.first() {
+                            crate::util::prefetch(first);
+                        }
+                    }
+                }
+            }
+
             /// Heap bytes this member holds beyond its own 16 bytes.
             pub fn heap_bytes(&self) -> usize {
                 match self {

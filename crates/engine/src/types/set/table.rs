@@ -79,6 +79,26 @@ impl Table {
     }
 
     /// The position of `m`, if it is a member.
+    /// Starts loading what a lookup of `m` will read (see `Engine::prefetch`):
+    /// the members the probe will compare, or with `deep` their heap bytes
+    /// (a second step, once the members themselves have arrived).
+    pub fn prefetch(&self, m: &[u8], deep: bool) {
+        if !self.indexed() {
+            return;
+        }
+        let entries = &self.entries;
+        self.index.find(self.hash(m), |&i| {
+            if let Some(e) = entries.get(i as usize) {
+                if deep {
+                    e.prefetch();
+                } else {
+                    crate::util::prefetch(e);
+                }
+            }
+            false
+        });
+    }
+
     pub fn position(&self, m: &[u8]) -> Option<usize> {
         if !self.indexed() {
             return self.entries.iter().position(|e| e.as_bytes() == m);
