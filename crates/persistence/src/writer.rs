@@ -75,12 +75,13 @@ pub struct Switch {
     pub done: Arc<(Mutex<bool>, Condvar)>,
     /// The previous incremental file, handed back so the rewrite thread fsyncs it
     /// (not the writer, which would hold up clients writing through meanwhile).
-    pub old: Arc<Mutex<Option<File>>>,
+    pub old: Arc<Mutex<Option<Arc<File>>>>,
 }
 
 /// The open incremental file and what we know about the log.
 struct Files {
-    incr: File,
+    /// Shared so that an fsync can run outside this lock without a `dup` per call.
+    incr: Arc<File>,
     incr_name: String,
     /// Bytes in the current incremental file.
     incr_size: u64,
@@ -101,7 +102,8 @@ pub struct Status {
     pub pending_since_ms: AtomicU64,
     pub delayed_fsync: AtomicU64,
     pub write_error: Mutex<Option<String>>,
-    pub fsync_us: Mutex<Vec<u64>>,
+    /// Latencies of the last 1024 fsyncs (a ring, for INFO's percentiles).
+    pub fsync_us: Mutex<std::collections::VecDeque<u64>>,
 }
 
 pub struct AofWriter {
@@ -114,6 +116,9 @@ pub struct AofWriter {
     files: Mutex<Files>,
     pub status: Status,
     durable_tx: tokio::sync::watch::Sender<u64>,
+    /// Connections waiting under `always` for a ticket to become durable: each is
+    /// woken alone when its ticket is published, not with every fsync.
+    waiters: Mutex<Vec<(u64, tokio::sync::oneshot::Sender<()>)>>,
     stop: AtomicBool,
     /// Serialises file-set changes (rewrite, FLUSHALL reset).
     pub maintenance: Mutex<()>,
@@ -200,7 +205,7 @@ impl AofWriter {
             wake: Condvar::new(),
             sleeping: AtomicBool::new(false),
             files: Mutex::new(Files {
-                incr,
+                incr: Arc::new(incr),
                 incr_name: incr_entry.name.clone(),
                 incr_size,
                 total_size: total,
@@ -209,6 +214,7 @@ impl AofWriter {
             }),
             status: Status::default(),
             durable_tx,
+            waiters: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             maintenance: Mutex::new(()),
             write_lock: Mutex::new(()),
@@ -345,10 +351,38 @@ impl AofWriter {
         self.status.write_error.lock().clone()
     }
 
+    /// A receiver that completes once `ticket` is durable, or None if it already
+    /// is. Only the connection waiting for it is woken, by the fsync that covers
+    /// it (a watch channel woke every waiting connection at every fsync).
+    pub fn durable_waiter(&self, ticket: u64) -> Option<tokio::sync::oneshot::Receiver<()>> {
+        if self.status.durable_ticket.load(Ordering::Acquire) >= ticket {
+            return None;
+        }
+        let mut w = self.waiters.lock();
+        // Checked again under the lock: `publish_durable` raises the ticket before
+        // it takes the lock, so either this sees the new ticket or it sees us.
+        if self.status.durable_ticket.load(Ordering::Acquire) >= ticket {
+            return None;
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        w.push((ticket, tx));
+        Some(rx)
+    }
+
     fn publish_durable(&self, t: u64) {
         let prev = self.status.durable_ticket.fetch_max(t, Ordering::AcqRel);
         if t > prev {
             self.durable_tx.send_replace(t);
+            let mut w = self.waiters.lock();
+            let mut i = 0;
+            while i < w.len() {
+                if w[i].0 <= t {
+                    let (_, tx) = w.swap_remove(i);
+                    let _ = tx.send(());
+                } else {
+                    i += 1;
+                }
+            }
         }
     }
 
@@ -451,7 +485,7 @@ impl AofWriter {
         if let Some(r) = reset_at {
             after_reset = data.split_off(r.min(data.len()));
         }
-        if !self.write_batch(&data) {
+        if !self.write_batch(&mut data) {
             self.requeue(data, after_reset, rest, reset_at, switch);
             return false;
         }
@@ -461,14 +495,14 @@ impl AofWriter {
                     "Could not start a new empty AOF after FLUSHALL: {e}"
                 ));
             }
-            if !after_reset.is_empty() && !self.write_batch(&after_reset) {
+            if !after_reset.is_empty() && !self.write_batch(&mut after_reset) {
                 self.requeue(after_reset, Vec::new(), rest, None, switch);
                 return false;
             }
         }
         if let Some((_, sw)) = switch {
             let mut f = self.files.lock();
-            let old = std::mem::replace(&mut f.incr, sw.incr);
+            let old = std::mem::replace(&mut f.incr, Arc::new(sw.incr));
             *sw.old.lock() = Some(old);
             f.incr_name = sw.name;
             f.incr_size = 0;
@@ -477,7 +511,7 @@ impl AofWriter {
             let (lock, cv) = &*sw.done;
             *lock.lock() = true;
             cv.notify_all();
-            if !rest.is_empty() && !self.write_batch(&rest) {
+            if !rest.is_empty() && !self.write_batch(&mut rest) {
                 self.requeue(rest, Vec::new(), Vec::new(), None, None);
                 return false;
             }
@@ -519,27 +553,29 @@ impl AofWriter {
         }
     }
 
-    /// Writes one batch and its annotation. On failure records the error and
-    /// returns false (the caller keeps the bytes).
-    fn write_batch(&self, data: &[u8]) -> bool {
+    /// Writes one batch and its annotation with one `write` (the annotation is
+    /// appended to `data` for the call and cut off again). On failure records the
+    /// error and returns false (the caller keeps the bytes).
+    fn write_batch(&self, data: &mut Vec<u8>) -> bool {
         if data.is_empty() {
             return true;
         }
+        let body = data.len();
         let mut f = self.files.lock();
         f.seq += 1;
         let ann = Annotation {
             seq: f.seq,
             ts_ms: now_ms(),
-            len: data.len() as u64,
+            len: body as u64,
             crc: crc32fast::hash(data),
         };
-        let mut tail = Vec::with_capacity(80);
-        ann.encode(&mut tail);
+        ann.encode(data);
         let len_before = f.incr_size;
-        let r = f.incr.write_all(data).and_then(|_| f.incr.write_all(&tail));
+        let r = f.incr.write_all(data);
+        let n = data.len() as u64;
+        data.truncate(body);
         match r {
             Ok(()) => {
-                let n = (data.len() + tail.len()) as u64;
                 f.incr_size += n;
                 f.total_size += n;
                 self.status.written_bytes.fetch_add(n, Ordering::Relaxed);
@@ -566,19 +602,16 @@ impl AofWriter {
 
     /// fdatasync the current incremental file; records latency and errors.
     pub fn sync_now(&self) -> bool {
-        let file = match self.files.lock().incr.try_clone() {
-            Ok(f) => f,
-            Err(_) => return false,
-        };
+        let file = self.files.lock().incr.clone();
         let t = Instant::now();
         let r = file.sync_data();
         let us = t.elapsed().as_micros() as u64;
         {
             let mut v = self.status.fsync_us.lock();
             if v.len() >= 1024 {
-                v.remove(0);
+                v.pop_front();
             }
-            v.push(us);
+            v.push_back(us);
         }
         match r {
             Ok(()) => {
@@ -681,7 +714,7 @@ impl AofWriter {
         new.write_atomic(&self.dir, &mname)?;
         {
             let mut f = self.files.lock();
-            f.incr = incr_file;
+            f.incr = Arc::new(incr_file);
             f.incr_name = incr.name.clone();
             f.incr_size = 0;
             f.total_size = 0;

@@ -491,7 +491,7 @@ pub fn info_fields(server: &Server) -> Vec<(&'static str, String)> {
         } else {
             0
         };
-        let fs = st.fsync_us.lock().clone();
+        let fs: Vec<u64> = st.fsync_us.lock().iter().copied().collect();
         f.push(("aof_current_size", size.to_string()));
         f.push(("aof_base_size", base.to_string()));
         f.push((

@@ -553,14 +553,14 @@ impl Conn {
             return;
         }
         w.kick(ticket);
-        let mut rx = w.durable_rx();
+        let Some(mut rx) = w.durable_waiter(ticket) else {
+            return;
+        };
         loop {
-            if *rx.borrow_and_update() >= ticket || self.handle.killed.load(Ordering::Relaxed) {
-                return;
-            }
-            tokio::select! {
-                r = rx.changed() => if r.is_err() { return },
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            match tokio::time::timeout(Duration::from_millis(100), &mut rx).await {
+                Ok(_) => return,
+                Err(_) if self.handle.killed.load(Ordering::Relaxed) => return,
+                Err(_) => {}
             }
         }
     }
