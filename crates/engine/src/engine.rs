@@ -550,7 +550,7 @@ impl Engine {
     pub fn prefetch<'a>(&self, db: usize, cmds: impl Iterator<Item = &'a [Bytes]>) {
         const MAX: usize = 32;
         let mut keys: SmallVec<[(usize, &[u8]); MAX]> = SmallVec::new();
-        // Commands on one member of a set or hash.
+        // Commands on one member of a set, hash or sorted set.
         let mut members: SmallVec<[MemberOf<'_>; MAX]> = SmallVec::new();
         for argv in cmds.take(MAX) {
             let Some(cmd) = argv
@@ -571,7 +571,15 @@ impl Engine {
                 let shard = self.map.shard_of(k);
                 let member = match cmd.name() {
                     "sadd" | "srem" | "sismember" | "hset" | "hsetnx" | "hget" | "hdel"
-                    | "hexists" | "hincrby" | "hincrbyfloat" | "hstrlen" | "hmget" => argv.get(2),
+                    | "hexists" | "hincrby" | "hincrbyfloat" | "hstrlen" | "hmget" | "zscore"
+                    | "zrem" | "zrank" | "zrevrank" | "zmscore" => argv.get(2),
+                    "zincrby" => argv.get(3),
+                    // ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ...
+                    "zadd" => argv
+                        .iter()
+                        .skip(2)
+                        .position(|a| !is_zadd_flag(a))
+                        .and_then(|i| argv.get(i + 3)),
                     _ => None,
                 };
                 if let Some(m) = member {
@@ -1276,4 +1284,11 @@ impl Locks<'_> {
     pub fn shard(&mut self, idx: usize) -> Option<&mut Shard> {
         self.find(idx)
     }
+}
+
+/// A ZADD option (the words before the first score).
+fn is_zadd_flag(a: &[u8]) -> bool {
+    [&b"nx"[..], b"xx", b"gt", b"lt", b"ch", b"incr"]
+        .iter()
+        .any(|f| a.eq_ignore_ascii_case(f))
 }

@@ -68,13 +68,14 @@ impl Value {
         }
     }
 
-    /// Starts loading what a lookup of `member` in this set or hash will
+    /// Starts loading what a lookup of `member` in this set, hash or sorted set will
     /// read (see [`crate::engine::Engine::prefetch`]); `deep` is the second
     /// step, the members' own bytes.
     pub fn prefetch_member(&self, member: &[u8], deep: bool) {
         match self {
             Value::Set(Set::Table(t), _) => t.prefetch(member, deep),
             Value::Hash(Hash::Table(t), _) => t.prefetch(member, deep),
+            Value::ZSet(crate::types::zset::ZSet::Skip(z), _) => z.prefetch(member, deep),
             _ => {}
         }
     }

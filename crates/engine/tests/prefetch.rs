@@ -34,6 +34,7 @@ fn engine() -> Engine {
         setup.push(format!("SADD big member:{i:020}"));
         setup.push(format!("HSET hbig field:{i:020} value:{i}"));
         setup.push(format!("SET key:{i} {}", "x".repeat(i % 90)));
+        setup.push(format!("ZADD zbig {i} element:{i:020}"));
     }
     for l in &setup {
         e.run_argv(&s, &argv(l));
@@ -56,6 +57,17 @@ fn prefetching_any_batch_changes_nothing() {
         "HGET list x",
         "SADD s x",
         "ZADD z 2 b",
+        "ZADD zbig 5 element:00000000000000000003",
+        "ZADD zbig NX xx GT CH INCR",
+        "ZADD zbig xx ch 7 element:00000000000000000004 8 element:00000000000000000005",
+        "ZADD zbig gt",
+        "ZINCRBY zbig 2 element:00000000000000000006",
+        "ZSCORE zbig element:00000000000000000007",
+        "ZSCORE zbig",
+        "ZREM zbig nothere",
+        "ZRANK zbig element:00000000000000000008",
+        "ZMSCORE zbig element:00000000000000000009 x",
+        "ZADD s 1 a",
         "PING",
         "GET",
         "NOSUCHCOMMAND a b",
