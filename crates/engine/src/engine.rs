@@ -112,6 +112,10 @@ pub struct Session {
     /// Set by [`Engine::execute`] when the command found nothing to serve and
     /// asks to block (only when `may_block`); the server parks the client.
     pub blocked: Option<BlockRequest>,
+    /// The wall-clock time (ms) for the next command, when the caller has
+    /// just read it (a connection running a pipelined batch); None: the
+    /// engine reads its clock.
+    pub now_ms: Option<u64>,
 }
 
 impl Default for Session {
@@ -122,6 +126,7 @@ impl Default for Session {
             ticket: 0,
             may_block: false,
             blocked: None,
+            now_ms: None,
         }
     }
 }
@@ -708,7 +713,7 @@ impl Engine {
             engine: self,
             locks,
             db: session.db,
-            now: self.clock.now_ms(),
+            now: session.now_ms.unwrap_or_else(|| self.clock.now_ms()),
             effects: Vec::new(),
             lock_miss: false,
             scratch: None,

@@ -70,6 +70,49 @@ pub struct Conn {
     pub in_exec: bool,
     /// A blocking command that found nothing: the serve loop parks the client.
     pub pending_block: Option<Arc<crate::blocking::Waiter>>,
+    /// Clock reads shared along a pipelined batch (see [`BatchClock`]).
+    pub clock: BatchClock,
+}
+
+/// One clock read per command instead of three. In a batch, the instant a
+/// command ends is the instant the next one starts (its duration, for
+/// INFO commandstats and the slow log), and the wall-clock time the engine
+/// sees (for expiry) is derived from it and one wall-clock read at the
+/// batch's start. Anything that waits in between (a flush, a blocked
+/// client, CLIENT PAUSE) drops the chain, and the next command reads the
+/// clocks itself.
+#[derive(Default)]
+pub struct BatchClock {
+    /// When the previous command of the batch ended.
+    mark: Option<Instant>,
+    /// Wall-clock microseconds at `base`.
+    base_us: u64,
+    base: Option<Instant>,
+}
+
+impl BatchClock {
+    fn start_batch(&mut self, wall_us: u64) {
+        let now = Instant::now();
+        self.mark = Some(now);
+        self.base = Some(now);
+        self.base_us = wall_us;
+    }
+
+    fn break_chain(&mut self) {
+        self.mark = None;
+    }
+
+    /// The start of a command, and the wall-clock milliseconds the engine is
+    /// to use for it (None: let it read the clock).
+    fn command_start(&mut self) -> (Instant, Option<u64>) {
+        match (self.mark.take(), self.base) {
+            (Some(m), Some(b)) => {
+                let us = self.base_us + m.saturating_duration_since(b).as_micros() as u64;
+                (m, Some(us / 1000))
+            }
+            _ => (Instant::now(), None),
+        }
+    }
 }
 
 pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
@@ -166,6 +209,7 @@ pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
         subs_owed: 0,
         in_exec: false,
         pending_block: None,
+        clock: BatchClock::default(),
     };
     conn.serve(stream).await;
     conn.leave_feeds();
@@ -349,12 +393,14 @@ impl Conn {
                         .engine
                         .prefetch(self.session.db, batch[..n].iter().map(|a| &a[..]));
                 }
+                self.clock.start_batch(self.server.engine.clock().now_us());
                 for argv in &batch[..n] {
                     commands += 1;
                     // Messages queued before this command go out before its reply.
                     self.drain_messages(&mut wbuf);
                     let mut reply = self.execute(argv).await;
                     if let Some(w) = self.pending_block.take() {
+                        self.clock.break_chain();
                         // Earlier replies go out before the client waits.
                         self.wait_durable().await;
                         if self.flush(&mut wr, &mut wbuf).await.is_err() {
@@ -376,6 +422,7 @@ impl Conn {
                     }
                     // Keep memory bounded for huge pipelines: flush as we go.
                     if wbuf.len() > 64 * 1024 {
+                        self.clock.break_chain();
                         self.wait_durable().await;
                         if self.flush(&mut wr, &mut wbuf).await.is_err() {
                             return;
@@ -736,6 +783,7 @@ impl Conn {
         }
         // CLIENT PAUSE: writes (or everything) wait until the pause ends.
         while server.pause.active() {
+            self.clock.break_chain();
             let now = server.engine.now_ms();
             let Some(until) = server
                 .pause
@@ -755,10 +803,12 @@ impl Conn {
             return Some(crate::multi::queue(self, cmd, argv.to_vec()));
         }
         self.last_cmd = cmd.name();
-        let start = Instant::now();
+        let (start, now_ms) = self.clock.command_start();
         let reply = match cmd.run {
             Run::Engine(_) => {
+                self.session.now_ms = now_ms;
                 let r = server.engine.execute(&mut self.session, cmd, argv);
+                self.session.now_ms = None;
                 match self.session.blocked.take() {
                     Some(req) => {
                         let w = crate::blocking::Waiter::new(
@@ -779,8 +829,11 @@ impl Conn {
         };
         // Serve clients blocked on keys this command (or anyone's) made ready.
         server.blocking.serve(&server.engine);
-        let dur = start.elapsed();
-        let us = dur.as_micros() as u64;
+        let end = Instant::now();
+        let us = end.saturating_duration_since(start).as_micros() as u64;
+        if now_ms.is_some() {
+            self.clock.mark = Some(end);
+        }
         server
             .stats
             .commands_processed
