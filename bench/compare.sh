@@ -226,19 +226,36 @@ RUNSEQ=0
 #   one redis-benchmark run; appends "run" (or "na"/"err") to results.tsv
 bench() {
     local var=$1 label=$2 round=$3 n=$4 pipe=$5 ccpu=$6 keys=$7; shift 7
-    local pv="${var}_pid" portv="${var}_port" kindv="${var}_kind" out c0 c1 rc=0
+    local pv="${var}_pid" portv="${var}_port" kindv="${var}_kind" out c0 c1 w0 w1 rc=0
     RUNSEQ=$((RUNSEQ + 1))
     out="$WORK/run$RUNSEQ.csv"
     c0=$(cputicks "${!pv}")
+    # The client's own CPU time (bash's `times`: reaped children, so this
+    # shell's, not a subshell's) and the wall time, for how busy the client
+    # was: a client near 100% bounds the throughput whatever the server does.
+    times >"$WORK/times0"
+    w0=$(date +%s%N)
     # shellcheck disable=SC2048,SC2086
     taskset -c "$ccpu" redis-benchmark -p "${!portv}" -c "$CLIENTS" -n "$n" -r "$keys" \
         -d "$VALUE" -P "$pipe" --csv "$@" >"$out" 2>&1 || rc=$?
+    w1=$(date +%s%N)
+    times >"$WORK/times1"
     c1=$(cputicks "${!pv}")
-    record_run "$var" "$label" "$round" "$n" "$((c1 - c0))" "$out" "$rc"
+    record_run "$var" "$label" "$round" "$n" "$((c1 - c0))" "$out" "$rc" \
+        "$(($(children_ms "$WORK/times1") - $(children_ms "$WORK/times0")))" "$(((w1 - w0) / 1000000))"
 }
 
-record_run() {  # record_run VAR LABEL ROUND N TICKS OUTFILE RC
+children_ms() {  # children_ms FILE: user+system ms of reaped children, from `times` output
+    awk 'NR == 2 {
+        t = 0
+        for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60000 + a[2] * 1000 }
+        printf "%d\n", t
+    }' "$1"
+}
+
+record_run() {  # record_run VAR LABEL ROUND N TICKS OUTFILE RC [CLIENT_MS WALL_MS]
     local var=$1 label=$2 round=$3 n=$4 ticks=$5 out=$6 rc=$7 kindv="${1}_kind"
+    local client_ms=${8:-} wall_ms=${9:-}
     local server=${!kindv}
     if grep -qiE 'not supported|unknown command' "$out"; then
         printf 'na\t%s\t%s\t%s\n' "$label" "$server" "$round" >>"$RES"
@@ -246,8 +263,8 @@ record_run() {  # record_run VAR LABEL ROUND N TICKS OUTFILE RC
         log "WARNING: $server $label: redis-benchmark failed (rc=$rc): $(tr '\r' '\n' <"$out" | grep -iE 'error|ERR' | head -1)"
         printf 'err\t%s\t%s\t%s\n' "$label" "$server" "$round" >>"$RES"
     else
-        printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$server" "$round" "$n" \
-            "$ticks" "$CLK_TCK" "$out" >>"$RES"
+        printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$server" "$round" "$n" \
+            "$ticks" "$CLK_TCK" "$out" "$client_ms" "$wall_ms" >>"$RES"
     fi
 }
 
