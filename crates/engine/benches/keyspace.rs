@@ -79,7 +79,7 @@ fn keyspace(c: &mut Criterion) {
     g.bench_function("16 pipelined GETs, prefetched", |b| {
         b.iter(|| {
             n = (n + 1) % batches.len();
-            engine.prefetch(0, batches[n].iter().map(|a| &a[..]));
+            engine.prefetch(0, batches[n].iter().map(|a| (get_cmd, &a[..])));
             for a in &batches[n] {
                 black_box(engine.execute(&mut session, get_cmd, a));
             }
@@ -132,7 +132,7 @@ fn keyspace(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 n = (n + 1) % ism.len();
-                engine.prefetch(0, ism[n].iter().map(|a| &a[..]));
+                engine.prefetch(0, ism[n].iter().map(|a| (ism_cmd, &a[..])));
                 for a in &ism[n] {
                     black_box(engine.execute(&mut session, ism_cmd, a));
                 }

@@ -552,18 +552,12 @@ impl Engine {
     /// first probe and released after the last, because taking a lock is a
     /// full barrier that would make each key's misses wait for the previous
     /// key's; between the probes nothing does, so the misses overlap.
-    pub fn prefetch<'a>(&self, db: usize, cmds: impl Iterator<Item = &'a [Bytes]>) {
+    pub fn prefetch<'a>(&self, db: usize, cmds: impl Iterator<Item = (&'a Command, &'a [Bytes])>) {
         const MAX: usize = 32;
         let mut keys: SmallVec<[(usize, &[u8]); MAX]> = SmallVec::new();
         // Commands on one member of a set, hash or sorted set.
         let mut members: SmallVec<[MemberOf<'_>; MAX]> = SmallVec::new();
-        for argv in cmds.take(MAX) {
-            let Some(cmd) = argv
-                .first()
-                .and_then(|n| crate::command::table::table().get(n))
-            else {
-                continue;
-            };
+        for (cmd, argv) in cmds.take(MAX) {
             if !matches!(cmd.scope, Scope::Keys) {
                 continue;
             }

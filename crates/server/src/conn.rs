@@ -252,6 +252,7 @@ impl Conn {
         let mut parser = RequestParser::new();
         // Reused for every batch: no allocation per command for its arguments.
         let mut batch: Vec<Vec<Bytes>> = Vec::new();
+        let mut lookups: Vec<Option<Lookup>> = Vec::new();
         let (mut rd, mut wr) = stream.split();
         loop {
             if self.handle.killed.load(Ordering::Relaxed) {
@@ -388,17 +389,28 @@ impl Conn {
                         }
                     }
                 }
+                // Each command is looked up once, for the prefetch and its run.
+                lookups.clear();
+                lookups.extend(batch[..n].iter().map(|a| Some(keel_engine::resolve(a))));
                 if n > 1 {
-                    self.server
-                        .engine
-                        .prefetch(self.session.db, batch[..n].iter().map(|a| &a[..]));
+                    let found = lookups
+                        .iter()
+                        .zip(&batch[..n])
+                        .filter_map(|(l, a)| match l {
+                            Some(Lookup::Found(c)) => Some((*c, &a[..])),
+                            _ => None,
+                        });
+                    self.server.engine.prefetch(self.session.db, found);
                 }
                 self.clock.start_batch(self.server.engine.clock().now_us());
-                for argv in &batch[..n] {
+                for (argv, lookup) in batch[..n].iter().zip(lookups.iter_mut()) {
                     commands += 1;
                     // Messages queued before this command go out before its reply.
                     self.drain_messages(&mut wbuf);
-                    let mut reply = self.execute(argv).await;
+                    let Some(lookup) = lookup.take() else {
+                        continue;
+                    };
+                    let mut reply = self.execute(lookup, argv).await;
                     if let Some(w) = self.pending_block.take() {
                         self.clock.break_chain();
                         // Earlier replies go out before the client waits.
@@ -687,10 +699,11 @@ impl Conn {
         }
     }
 
-    /// Runs one request. `None` means no reply at all.
-    pub async fn execute(&mut self, argv: &[Bytes]) -> Option<Frame> {
+    /// Runs one request, `lookup` being what the command table made of it.
+    /// `None` means no reply at all.
+    pub async fn execute(&mut self, lookup: Lookup, argv: &[Bytes]) -> Option<Frame> {
         let server = self.server.clone();
-        let cmd: &'static Command = match keel_engine::resolve(argv) {
+        let cmd: &'static Command = match lookup {
             Lookup::Found(c) => c,
             Lookup::Unknown(e)
             | Lookup::NotSupported(e)
