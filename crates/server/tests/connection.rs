@@ -451,9 +451,21 @@ fn shutdown_command() {
 #[test]
 fn maxclients_rejects_extra_connections() {
     let s = TestServer::start_with(&["--maxclients", "2"]);
-    let _a = s.raw();
-    let _b = s.raw();
-    std::thread::sleep(Duration::from_millis(100));
+    // The start-up probe's connection may not be gone yet: wait until the
+    // first client is the only one, so that exactly two are connected below.
+    let mut a = s.conn();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let info: String = redis::cmd("INFO").arg("clients").query(&mut a).unwrap();
+        if info.contains("connected_clients:1\r\n") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{info}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut b = s.raw();
+    b.send(b"PING\r\n");
+    assert_eq!(b.read_until(b"\r\n"), b"+PONG\r\n");
     let mut c = s.raw();
     let r = c.read_until(b"\r\n");
     assert_eq!(r, b"-ERR max number of clients reached\r\n");
@@ -593,6 +605,54 @@ fn random_garbage_never_takes_the_server_down() {
 }
 
 /// Pipelined commands are parsed in batches before they run (so their keys can be
+/// A pipelined batch reads the clocks once per command (one command's end is
+/// the next one's start): time must still move inside a batch, for expiry and
+/// for each command's own duration (slow log, commandstats).
+#[test]
+fn time_moves_inside_a_pipelined_batch() {
+    let s = TestServer::start_with(&["--slowlog-log-slower-than", "100000"]);
+    let mut c = s.conn();
+    // Only the commands' own view of time can expire the key below.
+    let _: () = redis::cmd("DEBUG")
+        .arg("SET-ACTIVE-EXPIRE")
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
+    let mut raw = s.raw();
+    // One write of RESP arrays, so that the commands arrive and run as one
+    // batch (inline commands are parsed one at a time).
+    let mut req = Vec::new();
+    for cmd in [
+        &["SET", "k", "v", "PX", "100"][..],
+        &["DEBUG", "SLEEP", "0.3"],
+        &["GET", "k"],
+        &["SET", "k2", "v", "PX", "100"],
+        &["PTTL", "k2"],
+    ] {
+        req.extend(format!("*{}\r\n", cmd.len()).into_bytes());
+        for a in cmd {
+            req.extend(format!("${}\r\n{a}\r\n", a.len()).into_bytes());
+        }
+    }
+    raw.send(&req);
+    let got = raw.read_n(5 + 5 + 5 + 5 + 5);
+    // The key set before the sleep has expired for the GET after it (a batch
+    // that froze its time at the start would still find it); the one set after
+    // it has not expired.
+    assert!(got.starts_with(b"+OK\r\n+OK\r\n$-1\r\n+OK\r\n:"), "{got:?}");
+    let pttl: i64 = String::from_utf8_lossy(&got[21..])
+        .trim()
+        .parse()
+        .unwrap_or(-100);
+    assert!((1..=100).contains(&pttl), "PTTL {pttl}: {got:?}");
+    // Only the sleep was slow: the GET right after it is not charged for it.
+    let v: Value = redis::cmd("SLOWLOG").arg("GET").query(&mut c).unwrap();
+    let text = format!("{v:?}");
+    assert!(text.contains("SLEEP"), "{text}");
+    let n: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut c).unwrap();
+    assert_eq!(n, 1, "{text}");
+}
+
 /// prefetched together): each must still see exactly what the ones before it did.
 #[test]
 fn batched_pipelines_keep_per_command_semantics() {
