@@ -252,7 +252,7 @@ impl Conn {
         let mut parser = RequestParser::new();
         // Reused for every batch: no allocation per command for its arguments.
         let mut batch: Vec<Vec<Bytes>> = Vec::new();
-        let mut lookups: Vec<Option<Lookup>> = Vec::new();
+        let mut lookups: Vec<Lookup> = Vec::new();
         let (mut rd, mut wr) = stream.split();
         loop {
             if self.handle.killed.load(Ordering::Relaxed) {
@@ -391,25 +391,22 @@ impl Conn {
                 }
                 // Each command is looked up once, for the prefetch and its run.
                 lookups.clear();
-                lookups.extend(batch[..n].iter().map(|a| Some(keel_engine::resolve(a))));
+                lookups.extend(batch[..n].iter().map(|a| keel_engine::resolve(a)));
                 if n > 1 {
                     let found = lookups
                         .iter()
                         .zip(&batch[..n])
                         .filter_map(|(l, a)| match l {
-                            Some(Lookup::Found(c)) => Some((*c, &a[..])),
+                            Lookup::Found(c) => Some((*c, &a[..])),
                             _ => None,
                         });
                     self.server.engine.prefetch(self.session.db, found);
                 }
                 self.clock.start_batch(self.server.engine.clock().now_us());
-                for (argv, lookup) in batch[..n].iter().zip(lookups.iter_mut()) {
+                for (argv, lookup) in batch[..n].iter().zip(lookups.drain(..)) {
                     commands += 1;
                     // Messages queued before this command go out before its reply.
                     self.drain_messages(&mut wbuf);
-                    let Some(lookup) = lookup.take() else {
-                        continue;
-                    };
                     let mut reply = self.execute(lookup, argv).await;
                     if let Some(w) = self.pending_block.take() {
                         self.clock.break_chain();

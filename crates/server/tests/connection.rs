@@ -604,7 +604,17 @@ fn random_garbage_never_takes_the_server_down() {
     assert_eq!(pong, "PONG");
 }
 
-/// Pipelined commands are parsed in batches before they run (so their keys can be
+/// One command as a RESP array.
+fn resp(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
 /// A pipelined batch reads the clocks once per command (one command's end is
 /// the next one's start): time must still move inside a batch, for expiry and
 /// for each command's own duration (slow log, commandstats).
@@ -621,19 +631,11 @@ fn time_moves_inside_a_pipelined_batch() {
     let mut raw = s.raw();
     // One write of RESP arrays, so that the commands arrive and run as one
     // batch (inline commands are parsed one at a time).
-    let mut req = Vec::new();
-    for cmd in [
-        &["SET", "k", "v", "PX", "100"][..],
-        &["DEBUG", "SLEEP", "0.3"],
-        &["GET", "k"],
-        &["SET", "k2", "v", "PX", "100"],
-        &["PTTL", "k2"],
-    ] {
-        req.extend(format!("*{}\r\n", cmd.len()).into_bytes());
-        for a in cmd {
-            req.extend(format!("${}\r\n{a}\r\n", a.len()).into_bytes());
-        }
-    }
+    let mut req = resp(&[b"SET", b"k", b"v", b"PX", b"100"]);
+    req.extend(resp(&[b"DEBUG", b"SLEEP", b"0.3"]));
+    req.extend(resp(&[b"GET", b"k"]));
+    req.extend(resp(&[b"SET", b"k2", b"v", b"PX", b"100"]));
+    req.extend(resp(&[b"PTTL", b"k2"]));
     raw.send(&req);
     let got = raw.read_n(5 + 5 + 5 + 5 + 5);
     // The key set before the sleep has expired for the GET after it (a batch
@@ -653,19 +655,11 @@ fn time_moves_inside_a_pipelined_batch() {
     assert_eq!(n, 1, "{text}");
 }
 
+/// Pipelined commands are parsed in batches before they run (so their keys can be
 /// prefetched together): each must still see exactly what the ones before it did.
 #[test]
 fn batched_pipelines_keep_per_command_semantics() {
     let s = TestServer::start_with(&["--requirepass", "s3cret"]);
-    let resp = |args: &[&[u8]]| {
-        let mut out = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            out.extend_from_slice(a);
-            out.extend_from_slice(b"\r\n");
-        }
-        out
-    };
     let big = vec![b'x'; 20_000];
     // AUTH ends a batch: the SET after it in the same write is parsed with the
     // authenticated limits (an unauthenticated client may not send 20 kB).
