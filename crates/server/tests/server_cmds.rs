@@ -1024,3 +1024,71 @@ fn startup_config_errors_name_file_line_and_option() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `disable-thp`: keel's heap asks for transparent huge pages by default (its
+/// allocator advises MADV_HUGEPAGE on the memory it maps: `hg` in the mapping's
+/// VmFlags), and `disable-thp yes` turns them off for the whole process
+/// (`THP_enabled: 0` in /proc/PID/status), as Redis's option does.
+#[test]
+fn transparent_huge_pages_follow_disable_thp() {
+    let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled");
+    if thp.is_err() {
+        eprintln!("SKIPPED: this kernel has no transparent huge pages (no /sys/kernel/mm/transparent_hugepage)");
+        return;
+    }
+    let status = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let thp_enabled = |pid: u32| {
+        status(pid)
+            .lines()
+            .find_map(|l| l.strip_prefix("THP_enabled:").map(|v| v.trim().to_string()))
+    };
+    let advised = |pid: u32| {
+        let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap();
+        smaps
+            .lines()
+            .filter_map(|l| l.strip_prefix("VmFlags:"))
+            .any(|flags| flags.split_whitespace().any(|f| f == "hg"))
+    };
+
+    let s = TestServer::start_with(&["--appendonly", "no"]);
+    let mut con = s.conn();
+    let big = "x".repeat(1 << 20);
+    for i in 0..8 {
+        let _: () = redis::cmd("SET")
+            .arg(format!("k{i}"))
+            .arg(&big)
+            .query(&mut con)
+            .unwrap();
+    }
+    assert_eq!(config_get(&mut con, "disable-thp")["disable-thp"], "no");
+    assert!(
+        advised(s.pid()),
+        "no mapping of keel's advised MADV_HUGEPAGE"
+    );
+    if let Some(v) = thp_enabled(s.pid()) {
+        assert_eq!(v, "1");
+    }
+    assert!(s.log().contains("Transparent huge pages"), "{}", s.log());
+    drop(s);
+
+    let s = TestServer::start_with(&["--appendonly", "no", "--disable-thp", "yes"]);
+    let mut con = s.conn();
+    assert_eq!(config_get(&mut con, "disable-thp")["disable-thp"], "yes");
+    match thp_enabled(s.pid()) {
+        Some(v) => assert_eq!(v, "0", "disable-thp yes left huge pages on"),
+        None => eprintln!("SKIPPED: no THP_enabled line in /proc/PID/status (kernel before 5.0)"),
+    }
+    assert!(
+        s.log().contains("Transparent huge pages disabled"),
+        "{}",
+        s.log()
+    );
+    // Read-only after start-up, as in Redis.
+    let e = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("disable-thp")
+        .arg("no")
+        .query::<()>(&mut con)
+        .unwrap_err();
+    assert!(e.to_string().contains("can't set immutable config"), "{e}");
+}
