@@ -461,50 +461,10 @@ pub fn run(config: Config) -> i32 {
             ignored.join(", ")
         );
     }
-    set_thp(config.get_bool("disable-thp"));
     let server = Server::new(config);
     let code = rt.block_on(serve(server.clone(), threads));
     rt.shutdown_timeout(Duration::from_secs(2));
     code
-}
-
-/// Transparent huge pages for the heap. The allocator asks for them from the
-/// start (jemalloc `thp:always`, see `main.rs`): keel never forks, so they
-/// cost none of the copy-on-write latency that makes Redis disable them, and
-/// random lookups in large tables miss the TLB far less. `disable-thp yes`
-/// turns them off for the whole process (`PR_SET_THP_DISABLE`: no huge page is
-/// used for any later fault), which is what Redis's option does for it.
-fn set_thp(disable: bool) {
-    let mode = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
-        .ok()
-        .and_then(|s| {
-            let start = s.find('[')? + 1;
-            let len = s.get(start..)?.find(']')?;
-            s.get(start..start + len).map(str::to_string)
-        });
-    if disable {
-        // SAFETY: prctl(2) with PR_SET_THP_DISABLE takes integers only and
-        // touches no memory of ours; failure leaves huge pages as they were.
-        let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
-        if rc == 0 {
-            notice!("Transparent huge pages disabled for keel (disable-thp yes).");
-        } else {
-            warning!(
-                "disable-thp yes: could not disable transparent huge pages: {}",
-                std::io::Error::last_os_error()
-            );
-        }
-        return;
-    }
-    match mode.as_deref() {
-        Some("never") => notice!(
-            "Transparent huge pages are off in the kernel (never): keel's heap uses 4 kB pages."
-        ),
-        Some(m) => notice!(
-            "Transparent huge pages on for keel's heap (kernel mode: {m}; keel never forks, so they cost no copy-on-write; disable-thp yes turns them off)."
-        ),
-        None => {}
-    }
 }
 
 async fn serve(server: Arc<Server>, threads: usize) -> i32 {

@@ -601,10 +601,7 @@ pub static OPTIONS: &[OptionSpec] = &[
     boolean("io-threads-do-reads", "no", I, "keel's threads always read and parse requests.").immutable(),
     enumeration("oom-score-adj", OOM_SCORE_ADJ, "no", I, "keel does not change its OOM score."),
     special("oom-score-adj-values", Special::OomScoreAdjValues, "0 200 800", I, "keel does not change its OOM score."),
-    boolean("disable-thp", "no", H,
-        "yes: no transparent huge pages for the process. keel never forks, so it keeps them on by default.")
-        .redis_default("yes")
-        .immutable(),
+    boolean("disable-thp", "yes", I, "keel does not touch transparent huge pages.").immutable(),
     estr("server_cpulist", "", I, CPULIST).immutable(),
     estr("bio_cpulist", "", I, CPULIST).immutable(),
     estr("aof_rewrite_cpulist", "", I, CPULIST).immutable(),

@@ -310,7 +310,7 @@ fn defaults_match_redis_7_0_15() {
         .filter(|o| o.redis_default.is_some())
         .map(|o| o.name)
         .collect();
-    assert_eq!(differing, ["bind", "save", "disable-thp", "appendonly"]);
+    assert_eq!(differing, ["bind", "save", "appendonly"]);
 }
 
 #[test]
