@@ -20,10 +20,16 @@ use bytes::Bytes;
 #[derive(Clone, Debug)]
 pub enum Value {
     /// A string. `raw` is set when it was built in place (APPEND, SETRANGE), which
-    /// Redis always stores with the raw encoding.
+    /// Redis always stores with the raw encoding. `text` is set for a string
+    /// Redis stores as a string object even when it reads as an integer
+    /// (INCRBYFLOAT's result, made by `createStringObjectFromLongDouble`):
+    /// OBJECT ENCODING then says `embstr` or `raw`, never `int`. Neither is
+    /// replayed as such: the log holds a SET, which Redis and keel both store
+    /// as `int` when it can be one.
     Str {
         data: Str,
         raw: bool,
+        text: bool,
         lru: u32,
     },
     List(List, u32),
@@ -32,6 +38,8 @@ pub enum Value {
     ZSet(ZSet, u32),
 }
 
+/// Equality ignores the access state and `text`, which only OBJECT ENCODING
+/// sees and a replay does not keep.
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
         match (self, other) {
@@ -64,6 +72,18 @@ impl Value {
         Value::Str {
             data: Str::from(data),
             raw: false,
+            text: false,
+            lru: LRU_UNSET,
+        }
+    }
+
+    /// A string stored as text even when it reads as an integer, as Redis
+    /// stores INCRBYFLOAT's result (see [`Value::Str`]).
+    pub fn text(data: &[u8]) -> Value {
+        Value::Str {
+            data: Str::from(data),
+            raw: false,
+            text: true,
             lru: LRU_UNSET,
         }
     }
@@ -151,10 +171,12 @@ impl Value {
     /// The encoding OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
         match self {
-            Value::Str { data, raw, .. } => {
+            Value::Str {
+                data, raw, text, ..
+            } => {
                 if *raw {
                     "raw"
-                } else if data.len() <= 20 && crate::util::parse_i64(data).is_some() {
+                } else if !*text && data.len() <= 20 && crate::util::parse_i64(data).is_some() {
                     "int"
                 } else if data.len() <= 44 {
                     "embstr"

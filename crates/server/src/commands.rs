@@ -1542,6 +1542,7 @@ mod tests {
         let raw = Value::Str {
             data: Bytes::from_static(b"77").into(),
             raw: true,
+            text: false,
             lru: keel_engine::value::LRU_UNSET,
         };
         assert_eq!(len(&raw), 2);

@@ -579,6 +579,7 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
                 Value::Str {
                     data: Str::Growable(Box::new(m)),
                     raw: true,
+                    text: false,
                     lru: crate::value::LRU_UNSET,
                 },
                 0,
@@ -710,13 +711,13 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             let cur = tri!(ld_arg(cur));
             let by = tri!(ld_arg(&argv[2]));
             let text = tri!(ld_sum(cur, by));
-            e.set_value(Value::string(&text));
+            e.set_value(Value::text(&text));
             text
         }
         None => {
             let by = tri!(ld_arg(&argv[2]));
             let text = tri!(ld_sum(Some(ld::Ld::default()), by));
-            ctx.insert(key, Entry::new(Value::string(&text), 0, now));
+            ctx.insert(key, Entry::new(Value::text(&text), 0, now));
             text
         }
     };

@@ -89,6 +89,7 @@ fn with_bits<R>(
             let value = Value::Str {
                 data: Str::Growable(Box::new(m)),
                 raw: true,
+                text: false,
                 lru: crate::value::LRU_UNSET,
             };
             ctx.insert(key, Entry::new(value, 0, now));
@@ -309,6 +310,7 @@ fn bitop(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let value = Value::Str {
         data: Str::from(res.to_vec()),
         raw: true,
+        text: false,
         lru: crate::value::LRU_UNSET,
     };
     let now = ctx.now;

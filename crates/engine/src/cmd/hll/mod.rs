@@ -73,6 +73,7 @@ fn with_hll<R>(
             let value = Value::Str {
                 data: Str::Growable(Box::new(buf)),
                 raw: true,
+                text: false,
                 lru: crate::value::LRU_UNSET,
             };
             ctx.insert(key, Entry::new(value, 0, now));
