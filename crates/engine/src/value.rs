@@ -19,17 +19,11 @@ use bytes::Bytes;
 /// ignores it.
 #[derive(Clone, Debug)]
 pub enum Value {
-    /// A string. `raw` is set when it was built in place (APPEND, SETRANGE), which
-    /// Redis always stores with the raw encoding. `text` is set for a string
-    /// Redis stores as a string object even when it reads as an integer
-    /// (INCRBYFLOAT's result, made by `createStringObjectFromLongDouble`):
-    /// OBJECT ENCODING then says `embstr` or `raw`, never `int`. Neither is
-    /// replayed as such: the log holds a SET, which Redis and keel both store
-    /// as `int` when it can be one.
+    /// A string; `form` is how it was written, which with its content decides
+    /// the encoding OBJECT ENCODING reports (see [`Form`]).
     Str {
         data: Str,
-        raw: bool,
-        text: bool,
+        form: Form,
         lru: u32,
     },
     List(List, u32),
@@ -38,19 +32,35 @@ pub enum Value {
     ZSet(ZSet, u32),
 }
 
-/// Equality ignores the access state and `text`, which only OBJECT ENCODING
-/// sees and a replay does not keep.
+/// How a string was written, for OBJECT ENCODING.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// Stored by SET and most writes: `int` when it reads as one, else
+    /// `embstr` up to 44 bytes, else `raw` (Redis's `tryObjectEncoding`).
+    Auto,
+    /// Built in place (APPEND, SETRANGE, SETBIT, PFADD ...): Redis keeps such a
+    /// string in the raw encoding whatever it holds.
+    Raw,
+    /// INCRBYFLOAT's result, which Redis makes with
+    /// `createStringObjectFromLongDouble`: `embstr` or `raw` by length, never
+    /// `int`. The log holds a SET for it, so a replay stores it as `Auto`,
+    /// as a Redis replica or restart does.
+    Text,
+}
+
+/// Equality ignores the access state, and tells `Form::Text` from
+/// `Form::Auto` no more than a replay does.
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
         match (self, other) {
             (
                 Value::Str {
-                    data: a, raw: ra, ..
+                    data: a, form: fa, ..
                 },
                 Value::Str {
-                    data: b, raw: rb, ..
+                    data: b, form: fb, ..
                 },
-            ) => a == b && ra == rb,
+            ) => a == b && (*fa == Form::Raw) == (*fb == Form::Raw),
             (Value::List(a, _), Value::List(b, _)) => a == b,
             (Value::Hash(a, _), Value::Hash(b, _)) => a == b,
             (Value::Set(a, _), Value::Set(b, _)) => a == b,
@@ -71,19 +81,17 @@ impl Value {
     pub fn string(data: &[u8]) -> Value {
         Value::Str {
             data: Str::from(data),
-            raw: false,
-            text: false,
+            form: Form::Auto,
             lru: LRU_UNSET,
         }
     }
 
     /// A string stored as text even when it reads as an integer, as Redis
-    /// stores INCRBYFLOAT's result (see [`Value::Str`]).
+    /// stores INCRBYFLOAT's result ([`Form::Text`]).
     pub fn text(data: &[u8]) -> Value {
         Value::Str {
             data: Str::from(data),
-            raw: false,
-            text: true,
+            form: Form::Text,
             lru: LRU_UNSET,
         }
     }
@@ -171,12 +179,13 @@ impl Value {
     /// The encoding OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
         match self {
-            Value::Str {
-                data, raw, text, ..
-            } => {
-                if *raw {
+            Value::Str { data, form, .. } => {
+                if *form == Form::Raw {
                     "raw"
-                } else if !*text && data.len() <= 20 && crate::util::parse_i64(data).is_some() {
+                } else if *form == Form::Auto
+                    && data.len() <= 20
+                    && crate::util::parse_i64(data).is_some()
+                {
                     "int"
                 } else if data.len() <= 44 {
                     "embstr"

@@ -1541,8 +1541,7 @@ mod tests {
         assert_eq!(len(&val(&"x".repeat(64))), 13);
         let raw = Value::Str {
             data: Bytes::from_static(b"77").into(),
-            raw: true,
-            text: false,
+            form: keel_engine::value::Form::Raw,
             lru: keel_engine::value::LRU_UNSET,
         };
         assert_eq!(len(&raw), 2);

@@ -480,8 +480,8 @@ fn append(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         }
         Some(e) => {
             #[allow(unreachable_patterns)]
-            let (data, raw) = match &mut e.value {
-                Value::Str { data, raw, .. } => (data, raw),
+            let (data, form) = match &mut e.value {
+                Value::Str { data, form, .. } => (data, form),
                 _ => return wrongtype(),
             };
             let total = data.len().saturating_add(part.len());
@@ -491,14 +491,14 @@ fn append(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             if part.is_empty() {
                 // Nothing appended, but Redis still converts it to the raw encoding
                 // (and still announces an `append`).
-                if *raw {
+                if *form == crate::value::Form::Raw {
                     ctx.notify(STRING, "append", key);
                     return Frame::Integer(total as i64);
                 }
-                *raw = true;
+                *form = crate::value::Form::Raw;
             } else {
                 make_room(data, total).extend_from_slice(part);
-                *raw = true;
+                *form = crate::value::Form::Raw;
             }
             total
         }
@@ -578,8 +578,7 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             let entry = Entry::new(
                 Value::Str {
                     data: Str::Growable(Box::new(m)),
-                    raw: true,
-                    text: false,
+                    form: crate::value::Form::Raw,
                     lru: crate::value::LRU_UNSET,
                 },
                 0,
@@ -590,8 +589,8 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         }
         Some(e) => {
             #[allow(unreachable_patterns)]
-            let (data, raw) = match &mut e.value {
-                Value::Str { data, raw, .. } => (data, raw),
+            let (data, form) = match &mut e.value {
+                Value::Str { data, form, .. } => (data, form),
                 _ => return wrongtype(),
             };
             if value.is_empty() {
@@ -607,7 +606,7 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             if let Some(dst) = m.get_mut(off..end) {
                 dst.copy_from_slice(value);
             }
-            *raw = true;
+            *form = crate::value::Form::Raw;
             data.len()
         }
     };
@@ -901,7 +900,9 @@ mod tests {
                 for (k, en) in &d.map {
                     #[allow(unreachable_patterns)]
                     let (data, raw) = match &en.value {
-                        crate::value::Value::Str { data, raw, .. } => (data.to_vec(), *raw),
+                        crate::value::Value::Str { data, form, .. } => {
+                            (data.to_vec(), *form == crate::value::Form::Raw)
+                        }
                         _ => (b"<other>".to_vec(), false),
                     };
                     out.insert((db, k.to_vec()), (data, raw, en.expire_at));

@@ -88,15 +88,14 @@ fn with_bits<R>(
             let r = f(&mut m, true);
             let value = Value::Str {
                 data: Str::Growable(Box::new(m)),
-                raw: true,
-                text: false,
+                form: crate::value::Form::Raw,
                 lru: crate::value::LRU_UNSET,
             };
             ctx.insert(key, Entry::new(value, 0, now));
             Ok((r, true))
         }
         Some(e) => {
-            let Value::Str { data, raw, .. } = &mut e.value else {
+            let Value::Str { data, form, .. } = &mut e.value else {
                 return Err(wrongtype());
             };
             let grown = data.len() < len;
@@ -108,7 +107,7 @@ fn with_bits<R>(
                 data.make_mut()
             };
             let r = f(m, grown);
-            *raw = true;
+            *form = crate::value::Form::Raw;
             Ok((r, grown))
         }
     }
@@ -309,8 +308,7 @@ fn bitop(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     }
     let value = Value::Str {
         data: Str::from(res.to_vec()),
-        raw: true,
-        text: false,
+        form: crate::value::Form::Raw,
         lru: crate::value::LRU_UNSET,
     };
     let now = ctx.now;

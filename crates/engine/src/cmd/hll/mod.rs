@@ -72,8 +72,7 @@ fn with_hll<R>(
             let densified = is_dense(&buf);
             let value = Value::Str {
                 data: Str::Growable(Box::new(buf)),
-                raw: true,
-                text: false,
+                form: crate::value::Form::Raw,
                 lru: crate::value::LRU_UNSET,
             };
             ctx.insert(key, Entry::new(value, 0, now));
@@ -81,10 +80,10 @@ fn with_hll<R>(
         }
         Some(e) => {
             hll_of(&e.value)?;
-            let Value::Str { data, raw, .. } = &mut e.value else {
+            let Value::Str { data, form, .. } = &mut e.value else {
                 return Err(wrongtype());
             };
-            *raw = true;
+            *form = crate::value::Form::Raw;
             let buf = data.make_mut();
             let was_dense = is_dense(buf);
             let r = f(buf, false);
@@ -162,10 +161,10 @@ fn pfcount(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         return Frame::Integer(0);
     };
     crate::tri!(hll_of(&e.value));
-    let Value::Str { data, raw, .. } = &mut e.value else {
+    let Value::Str { data, form, .. } = &mut e.value else {
         return wrongtype();
     };
-    *raw = true;
+    *form = crate::value::Form::Raw;
     if let Some(card) = repr::cached_card(data) {
         return Frame::Integer(card as i64);
     }
@@ -231,10 +230,10 @@ fn pfdebug(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         return err("ERR The specified key does not exist");
     };
     crate::tri!(hll_of(&e.value));
-    let Value::Str { data, raw, .. } = &mut e.value else {
+    let Value::Str { data, form, .. } = &mut e.value else {
         return wrongtype();
     };
-    *raw = true;
+    *form = crate::value::Form::Raw;
     let getreg = is(sub, "GETREG");
     if getreg || is(sub, "TODENSE") {
         let converted = !is_dense(data);

@@ -21,8 +21,8 @@ fn value(e: &Engine, key: &str) -> Option<(Vec<u8>, bool)> {
     let mut out = None;
     e.for_each_shard(|_, sh| {
         if let Some(en) = sh.dbs[0].map.get(key.as_bytes()) {
-            if let Value::Str { data, raw, .. } = &en.value {
-                out = Some((data.to_vec(), *raw));
+            if let Value::Str { data, form, .. } = &en.value {
+                out = Some((data.to_vec(), *form == crate::value::Form::Raw));
             }
         }
     });
