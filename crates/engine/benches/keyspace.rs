@@ -4,7 +4,7 @@
 //! pipelined batch of 16 GETs run one by one, with and without
 //! `Engine::prefetch` first (what pays for its one `unsafe`, the prefetch
 //! instruction), and the same for SISMEMBER on one large set; and ZADD moving
-//! members of a 100k-member sorted set (skiplist descents).
+//! members of a 100k-member sorted set (tree descents).
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -141,7 +141,7 @@ fn keyspace(c: &mut Criterion) {
     );
     // ZADD as redis-benchmark runs it: a random score for a random member of
     // 100k, so nearly every call moves an existing member (two descents of
-    // the skiplist: unlink at the old score, link at the new one).
+    // the tree: out at the old score, in at the new one).
     let zadd = argv(&[b"ZADD", b"z", b"1", b"m"]);
     let Lookup::Found(zadd_cmd) = resolve(&zadd) else {
         return;

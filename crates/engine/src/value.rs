@@ -103,7 +103,7 @@ impl Value {
         match self {
             Value::Set(Set::Table(t), _) => t.prefetch(member, deep),
             Value::Hash(Hash::Table(t), _) => t.prefetch(member, deep),
-            Value::ZSet(crate::types::zset::ZSet::Skip(z), _) => z.prefetch(member, deep),
+            Value::ZSet(crate::types::zset::ZSet::Tree(z), _) => z.prefetch(member, deep),
             _ => {}
         }
     }

@@ -3,8 +3,9 @@
 //! by (score, member bytes); scores are IEEE doubles, never NaN.
 //!
 //! - [`pack`]: the compact encoding, one contiguous buffer of entries in order.
-//! - [`skiplist`]: the full structure, a skiplist with spans (O(log n) rank,
-//!   range and rank -> element) plus a member -> node hash index.
+//! - [`tree`]: the full structure, which OBJECT ENCODING calls `skiplist` as
+//!   Redis does: an order-statistic B+tree (O(log n) rank, range and rank ->
+//!   element) plus a member -> element hash index.
 //!
 //! As in Redis, a set converts to `skiplist` when an insert would pass either
 //! limit and never converts back by itself (the *STORE commands build their
@@ -13,17 +14,17 @@
 //! encodings and the commands share them.
 
 pub mod pack;
-pub mod skiplist;
+pub mod tree;
 
 use bytes::Bytes;
 use pack::Pack;
-use skiplist::SkipList;
+use tree::Tree;
 
 /// A sorted set in one of its two encodings.
 #[derive(Clone)]
 pub enum ZSet {
     Pack(Pack),
-    Skip(Box<SkipList>),
+    Tree(Box<Tree>),
 }
 
 impl Default for ZSet {
@@ -99,7 +100,7 @@ impl LexRange {
 pub enum Iter<'a> {
     Pack(pack::Iter<'a>),
     PackRev { pack: &'a Pack, offsets: Vec<usize> },
-    Skip(skiplist::Iter<'a>),
+    Tree(tree::Iter<'a>),
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -112,7 +113,7 @@ impl<'a> Iterator for Iter<'a> {
                 let off = offsets.pop()?;
                 pack.entry_at(off)
             }
-            Iter::Skip(it) => it.next(),
+            Iter::Tree(it) => it.next(),
         }
     }
 }
@@ -126,13 +127,13 @@ impl ZSet {
     /// a result it knows is large: members then keep a `-0` score, which the
     /// listpack would store as 0).
     pub fn new_skiplist() -> ZSet {
-        ZSet::Skip(Box::default())
+        ZSet::Tree(Box::default())
     }
 
     pub fn len(&self) -> usize {
         match self {
             ZSet::Pack(p) => p.len(),
-            ZSet::Skip(s) => s.len(),
+            ZSet::Tree(s) => s.len(),
         }
     }
 
@@ -166,7 +167,7 @@ impl ZSet {
                 self.convert();
                 self.set(member, score, t)
             }
-            ZSet::Skip(s) => match s.score(member) {
+            ZSet::Tree(s) => match s.score(member) {
                 Some(cur) => {
                     if cur != score {
                         s.update_score(member, score);
@@ -189,25 +190,25 @@ impl ZSet {
                 p.remove(member);
                 p.insert_new(member, score);
             }
-            ZSet::Skip(s) => s.update_score(member, score),
+            ZSet::Tree(s) => s.update_score(member, score),
         }
     }
 
     /// Converts to the `skiplist` encoding.
     fn convert(&mut self) {
         if let ZSet::Pack(p) = self {
-            let mut s = SkipList::new();
+            let mut s = Tree::new();
             for (m, sc) in p.iter() {
                 s.insert_new(m.into(), sc);
             }
-            *self = ZSet::Skip(Box::new(s));
+            *self = ZSet::Tree(Box::new(s));
         }
     }
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
             ZSet::Pack(p) => p.score(member),
-            ZSet::Skip(s) => s.score(member),
+            ZSet::Tree(s) => s.score(member),
         }
     }
 
@@ -215,7 +216,7 @@ impl ZSet {
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         match self {
             ZSet::Pack(p) => p.remove(member),
-            ZSet::Skip(s) => s.remove(member),
+            ZSet::Tree(s) => s.remove(member),
         }
     }
 
@@ -223,7 +224,7 @@ impl ZSet {
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         match self {
             ZSet::Pack(p) => p.rank(member),
-            ZSet::Skip(s) => s.rank(member),
+            ZSet::Tree(s) => s.rank(member),
         }
     }
 
@@ -231,7 +232,7 @@ impl ZSet {
     pub fn get(&self, rank: usize) -> Option<(&[u8], f64)> {
         match self {
             ZSet::Pack(p) => p.iter_from(rank).next(),
-            ZSet::Skip(s) => s.get(rank),
+            ZSet::Tree(s) => s.get(rank),
         }
     }
 
@@ -245,7 +246,7 @@ impl ZSet {
                 Iter::PackRev { pack: p, offsets }
             }
             ZSet::Pack(p) => Iter::Pack(p.iter_from(rank)),
-            ZSet::Skip(s) => Iter::Skip(s.iter_from(rank, rev)),
+            ZSet::Tree(s) => Iter::Tree(s.iter_from(rank, rev)),
         }
     }
 
@@ -253,7 +254,7 @@ impl ZSet {
     pub fn score_span(&self, r: &ScoreRange) -> Option<(usize, usize)> {
         match self {
             ZSet::Pack(p) => span_of(p.iter().map(|(_, s)| r.gte_min(s) && r.lte_max(s))),
-            ZSet::Skip(s) => s.score_span(r),
+            ZSet::Tree(s) => s.score_span(r),
         }
     }
 
@@ -261,7 +262,7 @@ impl ZSet {
     pub fn lex_span(&self, r: &LexRange) -> Option<(usize, usize)> {
         match self {
             ZSet::Pack(p) => span_of(p.iter().map(|(m, _)| r.gte_min(m) && r.lte_max(m))),
-            ZSet::Skip(s) => s.lex_span(r),
+            ZSet::Tree(s) => s.lex_span(r),
         }
     }
 
@@ -269,7 +270,7 @@ impl ZSet {
     pub fn remove_ranks(&mut self, start: usize, end: usize) {
         match self {
             ZSet::Pack(p) => p.remove_ranks(start, end),
-            ZSet::Skip(s) => s.remove_ranks(start, end),
+            ZSet::Tree(s) => s.remove_ranks(start, end),
         }
     }
 
@@ -282,8 +283,8 @@ impl ZSet {
 
     /// One ZSCAN step from `cursor`, visiting about `count` elements; returns
     /// the next cursor (0: done). A `listpack` set is returned whole, as Redis
-    /// does; a `skiplist` is walked by node number, which stays fixed while a
-    /// member is present, so every member present for the whole scan is seen.
+    /// does; a `skiplist` is walked by element number, which stays fixed while
+    /// a member is present, so every member present for the whole scan is seen.
     /// `f` gets the member and whether the score was stored as an integer
     /// (Redis's listpack then prints it as one).
     pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], f64, bool)) -> u64 {
@@ -294,7 +295,7 @@ impl ZSet {
                 }
                 0
             }
-            ZSet::Skip(s) => {
+            ZSet::Tree(s) => {
                 let c = usize::try_from(cursor).unwrap_or(usize::MAX);
                 s.scan(c, count, |m, sc| f(m, sc, false)) as u64
             }
@@ -304,7 +305,7 @@ impl ZSet {
     pub fn encoding(&self) -> &'static str {
         match self {
             ZSet::Pack(_) => "listpack",
-            ZSet::Skip(_) => "skiplist",
+            ZSet::Tree(_) => "skiplist",
         }
     }
 
@@ -312,7 +313,7 @@ impl ZSet {
         std::mem::size_of::<ZSet>()
             + match self {
                 ZSet::Pack(p) => p.mem_usage(),
-                ZSet::Skip(s) => s.mem_usage(),
+                ZSet::Tree(s) => s.mem_usage(),
             }
     }
 }
