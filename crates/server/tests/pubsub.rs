@@ -565,8 +565,10 @@ fn slow_subscriber_hits_output_buffer_limit_others_keep_going() {
         Some("1")
     );
     assert!(
-        s.log()
-            .contains("scheduled to be closed ASAP for overcoming of output buffer limits."),
+        s.log_shows(
+            "scheduled to be closed ASAP for overcoming of output buffer limits.",
+            Duration::from_secs(10)
+        ),
         "{}",
         s.log()
     );

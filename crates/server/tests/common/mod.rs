@@ -186,6 +186,23 @@ impl TestServer {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// Whether the log shows `needle` within `wait`. The log reaches the test
+    /// through a pipe and a reader thread, so a line the server wrote just
+    /// before a reply the test has seen may not be in `log()` yet.
+    #[allow(dead_code)]
+    pub fn log_shows(&self, needle: &str, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        loop {
+            if self.log().contains(needle) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
