@@ -1146,6 +1146,39 @@ pub mod testing {
     use super::*;
     use crate::clock::ManualClock;
 
+    /// A reply encoded ahead ([`keel_protocol::BulkArray`], a `Frame::Raw`
+    /// array of bulk strings) read back as the frames it encodes, so tests
+    /// compare it like any other; other frames are returned as they are.
+    pub fn unraw(f: Frame) -> Frame {
+        let Frame::Raw(raw) = &f else {
+            return f;
+        };
+        let text = &raw[..];
+        let line = |at: usize| -> (usize, usize) {
+            let end = text[at..]
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .map(|p| at + p)
+                .unwrap_or_else(|| panic!("no CRLF in {raw:?}"));
+            let n = std::str::from_utf8(&text[at + 1..end])
+                .ok()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or_else(|| panic!("bad length in {raw:?}"));
+            (n, end + 2)
+        };
+        assert_eq!(text.first(), Some(&b'*'), "not an array: {raw:?}");
+        let (n, mut at) = line(0);
+        let mut items = Vec::with_capacity(n);
+        for _ in 0..n {
+            assert_eq!(text.get(at), Some(&b'$'), "not a bulk string: {raw:?}");
+            let (len, start) = line(at);
+            items.push(Frame::Bulk(raw.slice(start..start + len)));
+            at = start + len + 2;
+        }
+        assert_eq!(at, text.len(), "bytes after the array: {raw:?}");
+        Frame::Array(items)
+    }
+
     /// Reply builders for assertions.
     pub fn bulk(s: &str) -> Frame {
         Frame::bulk(Bytes::copy_from_slice(s.as_bytes()))

@@ -5,7 +5,7 @@
 //! degrades them for RESP2 clients (maps flatten to arrays, doubles become bulk
 //! strings, booleans become integers).
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 /// One reply.
 #[derive(Clone, Debug, PartialEq)]
@@ -148,6 +148,47 @@ fn put_int(out: &mut BytesMut, n: i64) {
     out.put_slice(buf.format(n).as_bytes());
 }
 
+/// An array of bulk strings encoded as it is built, for replies of many
+/// elements (LRANGE): one buffer for the whole reply, where a
+/// `Frame::Array` of `Frame::Bulk`s costs an allocation, a copy and a free
+/// per element before the encoder copies each again. An array of bulk strings
+/// is the same bytes in RESP2 and RESP3, so the result is a [`Frame::Raw`].
+pub struct BulkArray {
+    buf: BytesMut,
+    n: usize,
+}
+
+/// Room kept at the front for the header: `*`, up to 20 digits, CRLF.
+const ARRAY_HEAD: usize = 23;
+
+impl BulkArray {
+    /// An empty array with room for about `bytes` bytes of elements.
+    pub fn with_capacity(bytes: usize) -> BulkArray {
+        let mut buf = BytesMut::with_capacity(ARRAY_HEAD + bytes);
+        buf.put_bytes(0, ARRAY_HEAD);
+        BulkArray { buf, n: 0 }
+    }
+
+    pub fn push(&mut self, b: &[u8]) {
+        bulk(&mut self.buf, b);
+        self.n += 1;
+    }
+
+    /// The finished reply: the header is written right before the first
+    /// element, and the unused front of the room dropped (no copy).
+    pub fn finish(mut self) -> Frame {
+        let mut digits = itoa::Buffer::new();
+        let d = digits.format(self.n).as_bytes();
+        let start = ARRAY_HEAD - d.len() - 3;
+        let head = &mut self.buf[start..ARRAY_HEAD];
+        head[0] = b'*';
+        head[1..=d.len()].copy_from_slice(d);
+        head[d.len() + 1..].copy_from_slice(b"\r\n");
+        self.buf.advance(start);
+        Frame::Raw(self.buf.freeze())
+    }
+}
+
 fn header(out: &mut BytesMut, kind: u8, len: usize) {
     out.put_u8(kind);
     let mut buf = itoa::Buffer::new();
@@ -226,6 +267,28 @@ mod tests {
         let mut b = BytesMut::new();
         f.encode(resp, &mut b);
         b.to_vec()
+    }
+
+    #[test]
+    fn bulk_array_encodes_as_an_array_of_bulks() {
+        for n in [0usize, 1, 9, 10, 11, 100, 1234] {
+            let items: Vec<Vec<u8>> = (0..n)
+                .map(|i| format!("e{i}").repeat(i % 5).into_bytes())
+                .collect();
+            let mut a = BulkArray::with_capacity(if n % 2 == 0 { 0 } else { n * 8 });
+            for i in &items {
+                a.push(i);
+            }
+            let raw = a.finish();
+            let want = Frame::Array(items.iter().map(|i| Frame::bulk(i.clone())).collect());
+            for resp in [2, 3] {
+                assert_eq!(
+                    enc(&raw, resp),
+                    enc(&want, resp),
+                    "{n} elements, RESP{resp}"
+                );
+            }
+        }
     }
 
     #[test]

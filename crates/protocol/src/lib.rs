@@ -9,5 +9,5 @@
 mod frame;
 mod parse;
 
-pub use frame::{format_double, Frame};
+pub use frame::{format_double, BulkArray, Frame};
 pub use parse::{split_inline_args, Limits, ProtocolError, RequestParser};

@@ -294,12 +294,15 @@ fn lrange(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     };
     match range_of(start, end, l.len()) {
         None => Frame::Array(Vec::new()),
-        Some((from, count)) => Frame::Array(
-            l.iter_from(from, false)
-                .take(count)
-                .map(|e| Frame::Bulk(e.to_bytes()))
-                .collect(),
-        ),
+        Some((from, count)) => {
+            // Encoded as it is read: one buffer for the whole reply.
+            let mut out =
+                keel_protocol::BulkArray::with_capacity(count.saturating_mul(16).min(1 << 20));
+            for e in l.iter_from(from, false).take(count) {
+                e.with_bytes(|b| out.push(b));
+            }
+            out.finish()
+        }
     }
 }
 
@@ -709,6 +712,13 @@ mod tests {
         Frame::Array(items.iter().map(|s| b(s)).collect())
     }
 
+    /// A reply as the client reads it (LRANGE's comes encoded already).
+    fn wire(f: &Frame) -> Vec<u8> {
+        let mut out = bytes::BytesMut::new();
+        f.encode(2, &mut out);
+        out.to_vec()
+    }
+
     #[test]
     fn push_pop_and_effects() {
         let (e, _) = engine();
@@ -718,8 +728,8 @@ mod tests {
         assert_eq!(f, Frame::Integer(4));
         assert_eq!(fx(&x), ["0 LPUSH l z"]);
         assert_eq!(
-            run(&e, &mut s, "LRANGE l 0 -1").0,
-            arr(&["z", "a", "b", "c"])
+            wire(&run(&e, &mut s, "LRANGE l 0 -1").0),
+            wire(&arr(&["z", "a", "b", "c"]))
         );
         let (f, x) = run(&e, &mut s, "RPOP l 2");
         assert_eq!(f, arr(&["c", "b"]));
@@ -754,12 +764,15 @@ mod tests {
         assert_eq!((f, x.len()), (Frame::Integer(0), 0));
         assert_eq!(fx(&run(&e, &mut s, "LREM l -1 a").1), ["0 LREM l -1 a"]);
         assert_eq!(
-            run(&e, &mut s, "LRANGE l 0 -1").0,
-            arr(&["a", "b", "x", "d"])
+            wire(&run(&e, &mut s, "LRANGE l 0 -1").0),
+            wire(&arr(&["a", "b", "x", "d"]))
         );
         assert!(run(&e, &mut s, "LTRIM l 0 -1").1.is_empty());
         assert_eq!(fx(&run(&e, &mut s, "LTRIM l 1 -2").1), ["0 LTRIM l 1 -2"]);
-        assert_eq!(run(&e, &mut s, "LRANGE l 0 -1").0, arr(&["b", "x"]));
+        assert_eq!(
+            wire(&run(&e, &mut s, "LRANGE l 0 -1").0),
+            wire(&arr(&["b", "x"]))
+        );
         assert_eq!(fx(&run(&e, &mut s, "LTRIM l 5 1").1), ["0 LTRIM l 5 1"]);
         assert_eq!(run(&e, &mut s, "EXISTS l").0, Frame::Integer(0));
     }
@@ -776,11 +789,17 @@ mod tests {
         assert_eq!(f, b("2"));
         assert_eq!(fx(&x), ["0 RPOPLPUSH a b"]);
         assert_eq!(run(&e, &mut s, "EXISTS a").0, Frame::Integer(0));
-        assert_eq!(run(&e, &mut s, "LRANGE b 0 -1").0, arr(&["2", "1"]));
+        assert_eq!(
+            wire(&run(&e, &mut s, "LRANGE b 0 -1").0),
+            wire(&arr(&["2", "1"]))
+        );
         // Rotation of a one-element list keeps the key.
         run(&e, &mut s, "RPUSH c x");
         assert_eq!(run(&e, &mut s, "LMOVE c c left right").0, b("x"));
-        assert_eq!(run(&e, &mut s, "LRANGE c 0 -1").0, arr(&["x"]));
+        assert_eq!(
+            wire(&run(&e, &mut s, "LRANGE c 0 -1").0),
+            wire(&arr(&["x"]))
+        );
         // Destination of the wrong type: nothing changes.
         run(&e, &mut s, "SET str v");
         let (f, x) = run(&e, &mut s, "LMOVE b str left left");

@@ -7,6 +7,7 @@
 //! walk with OFFSET and LIMIT selects.
 
 use super::*;
+use keel_protocol::BulkArray;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -189,12 +190,27 @@ fn generic(
             }
             store_result(ctx, argv, d, out, "zrangestore")
         }
-        None => {
+        // RESP3 pairs each member with a double: frames.
+        None if withscores && resp >= 3 => {
             let mut out = Vec::new();
             for (m, s) in items {
                 push_member(&mut out, resp, m, s, withscores);
             }
             Frame::Array(out)
+        }
+        // Otherwise an array of bulk strings (RESP2 sends a score as one),
+        // encoded as it is read: one buffer for the whole reply.
+        None => {
+            let per = if withscores { 40 } else { 20 };
+            let n = picked.map_or(0, |(_, n)| n);
+            let mut out = BulkArray::with_capacity(n.saturating_mul(per).min(1 << 20));
+            for (m, s) in items {
+                out.push(m);
+                if withscores {
+                    out.push(keel_protocol::format_double(s).as_bytes());
+                }
+            }
+            out.finish()
         }
     }
 }
