@@ -35,6 +35,7 @@
 use super::{LexRange, ScoreRange};
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
+use std::ops::Range;
 
 /// (score, element) pairs per leaf.
 const LEAF_CAP: usize = 64;
@@ -76,18 +77,16 @@ impl Leaf {
     }
 
     fn insert(&mut self, pos: usize, score: f64, id: u32) {
-        let n = self.len as usize;
-        self.scores.copy_within(pos..n, pos + 1);
-        self.ids.copy_within(pos..n, pos + 1);
+        let n = self.len();
+        self.shift(pos..n, pos + 1);
         self.scores[pos] = score;
         self.ids[pos] = id;
         self.len += 1;
     }
 
     fn remove(&mut self, pos: usize) {
-        let n = self.len as usize;
-        self.scores.copy_within(pos + 1..n, pos);
-        self.ids.copy_within(pos + 1..n, pos);
+        let n = self.len();
+        self.shift(pos + 1..n, pos);
         self.len -= 1;
     }
 }
@@ -116,11 +115,8 @@ impl Inner {
     }
 
     fn insert(&mut self, pos: usize, key: (f64, u32), kid: u32, count: u32) {
-        let n = self.len as usize;
-        self.scores.copy_within(pos..n, pos + 1);
-        self.ids.copy_within(pos..n, pos + 1);
-        self.kids.copy_within(pos..n, pos + 1);
-        self.counts.copy_within(pos..n, pos + 1);
+        let n = self.len();
+        self.shift(pos..n, pos + 1);
         self.scores[pos] = key.0;
         self.ids[pos] = key.1;
         self.kids[pos] = kid;
@@ -129,11 +125,8 @@ impl Inner {
     }
 
     fn remove(&mut self, pos: usize) {
-        let n = self.len as usize;
-        self.scores.copy_within(pos + 1..n, pos);
-        self.ids.copy_within(pos + 1..n, pos);
-        self.kids.copy_within(pos + 1..n, pos);
-        self.counts.copy_within(pos + 1..n, pos);
+        let n = self.len();
+        self.shift(pos + 1..n, pos);
         self.len -= 1;
     }
 
@@ -168,11 +161,124 @@ impl Path {
     }
 }
 
-/// Two distinct elements of a slice, both mutable.
-fn pair<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
-    debug_assert!(a < b);
-    let (lo, hi) = v.split_at_mut(b);
-    (&mut lo[a], &mut hi[0])
+/// A node's parallel arrays (a leaf's scores and elements, an inner node's
+/// keys, children and counts), which every split, merge and shift moves
+/// together.
+trait Columns {
+    fn len(&self) -> usize;
+    fn set_len(&mut self, n: usize);
+    /// Moves entries `src` to start at `at`, within the node.
+    fn shift(&mut self, src: Range<usize>, at: usize);
+    /// Copies entries `src` of `from` to start at `at`.
+    fn copy_from(&mut self, from: &Self, src: Range<usize>, at: usize);
+    /// Elements under entries `r`: one each in a leaf, the children's counts
+    /// in an inner node.
+    fn weight(&self, r: Range<usize>) -> u32;
+}
+
+impl Columns for Leaf {
+    fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    fn set_len(&mut self, n: usize) {
+        self.len = n as u32;
+    }
+
+    fn shift(&mut self, src: Range<usize>, at: usize) {
+        self.scores.copy_within(src.clone(), at);
+        self.ids.copy_within(src, at);
+    }
+
+    fn copy_from(&mut self, from: &Self, src: Range<usize>, at: usize) {
+        let end = at + src.len();
+        self.scores[at..end].copy_from_slice(&from.scores[src.clone()]);
+        self.ids[at..end].copy_from_slice(&from.ids[src]);
+    }
+
+    fn weight(&self, r: Range<usize>) -> u32 {
+        r.len() as u32
+    }
+}
+
+impl Columns for Inner {
+    fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    fn set_len(&mut self, n: usize) {
+        self.len = n as u32;
+    }
+
+    fn shift(&mut self, src: Range<usize>, at: usize) {
+        self.scores.copy_within(src.clone(), at);
+        self.ids.copy_within(src.clone(), at);
+        self.kids.copy_within(src.clone(), at);
+        self.counts.copy_within(src, at);
+    }
+
+    fn copy_from(&mut self, from: &Self, src: Range<usize>, at: usize) {
+        let end = at + src.len();
+        self.scores[at..end].copy_from_slice(&from.scores[src.clone()]);
+        self.ids[at..end].copy_from_slice(&from.ids[src.clone()]);
+        self.kids[at..end].copy_from_slice(&from.kids[src.clone()]);
+        self.counts[at..end].copy_from_slice(&from.counts[src]);
+    }
+
+    fn weight(&self, r: Range<usize>) -> u32 {
+        self.counts[r].iter().sum()
+    }
+}
+
+/// Moves the entries of `a` from `half` on into the empty `b`.
+fn split_off<T: Columns>(a: &mut T, b: &mut T, half: usize) {
+    let n = a.len();
+    b.copy_from(a, half..n, 0);
+    b.set_len(n - half);
+    a.set_len(half);
+}
+
+/// Appends all of `r` to `l`, its left sibling.
+fn append<T: Columns>(l: &mut T, r: &T) {
+    let (ln, rn) = (l.len(), r.len());
+    l.copy_from(r, 0..rn, ln);
+    l.set_len(ln + rn);
+}
+
+/// Shares the entries of siblings `l` and `r` evenly; returns how many
+/// elements moved from `r` to `l` (negative: the other way).
+fn even_out<T: Columns>(l: &mut T, r: &mut T) -> i64 {
+    let (ln, rn) = (l.len(), r.len());
+    let target = (ln + rn) / 2;
+    if ln < target {
+        let k = target - ln;
+        let moved = r.weight(0..k);
+        l.copy_from(r, 0..k, ln);
+        r.shift(k..rn, 0);
+        l.set_len(target);
+        r.set_len(rn - k);
+        i64::from(moved)
+    } else {
+        let k = ln - target;
+        let moved = l.weight(target..ln);
+        r.shift(0..rn, k);
+        r.copy_from(l, target..ln, 0);
+        l.set_len(target);
+        r.set_len(rn + k);
+        -i64::from(moved)
+    }
+}
+
+/// Two distinct elements of a slice, both mutable, in the order asked.
+fn two<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
+    debug_assert_ne!(a, b);
+    if a < b {
+        let (lo, hi) = v.split_at_mut(b);
+        (&mut lo[a], &mut hi[0])
+    } else {
+        let (lo, hi) = v.split_at_mut(a);
+        (&mut hi[0], &mut lo[b])
+    }
 }
 
 #[derive(Clone)]
@@ -635,17 +741,8 @@ impl Tree {
         };
         let right = self.new_leaf();
         let next = {
-            let (l, r) = pair(
-                &mut self.leaves,
-                leaf.min(right) as usize,
-                leaf.max(right) as usize,
-            );
-            let (l, r) = if leaf < right { (l, r) } else { (r, l) };
-            let moved = LEAF_CAP - half;
-            r.scores[..moved].copy_from_slice(&l.scores[half..]);
-            r.ids[..moved].copy_from_slice(&l.ids[half..]);
-            r.len = moved as u32;
-            l.len = half as u32;
+            let (l, r) = two(&mut self.leaves, leaf as usize, right as usize);
+            split_off(l, r, half);
             r.prev = leaf;
             r.next = l.next;
             l.next = right;
@@ -715,15 +812,8 @@ impl Tree {
                 INNER_CAP / 2
             };
             let q = self.new_inner();
-            let (a, b) = pair(&mut self.inners, p.min(q) as usize, p.max(q) as usize);
-            let (a, b) = if p < q { (a, b) } else { (b, a) };
-            let moved = INNER_CAP - half;
-            b.scores[..moved].copy_from_slice(&a.scores[half..]);
-            b.ids[..moved].copy_from_slice(&a.ids[half..]);
-            b.kids[..moved].copy_from_slice(&a.kids[half..]);
-            b.counts[..moved].copy_from_slice(&a.counts[half..]);
-            b.len = moved as u32;
-            a.len = half as u32;
+            let (a, b) = two(&mut self.inners, p as usize, q as usize);
+            split_off(a, b, half);
             if at < half || (at == half && half < INNER_CAP) {
                 a.insert(at, rkey, right, rcount);
             } else {
@@ -794,7 +884,7 @@ impl Tree {
                 n.counts[li] += n.counts[li + 1];
                 n.remove(li + 1);
             } else {
-                let moved = self.even_out(l, r, ln, rn, leaf);
+                let moved = self.even_out(l, r, leaf);
                 let rkey = self.min_key(r, leaf);
                 let n = &mut self.inners[p as usize];
                 n.counts[li] = (n.counts[li] as i64 + moved) as u32;
@@ -830,13 +920,8 @@ impl Tree {
     /// Moves all of `r` into `l` (its left sibling) and frees `r`.
     fn merge(&mut self, l: u32, r: u32, leaf: bool) {
         if leaf {
-            let (a, b) = (l.min(r) as usize, l.max(r) as usize);
-            let (x, y) = pair(&mut self.leaves, a, b);
-            let (left, right) = if l < r { (x, y) } else { (y, x) };
-            let (ln, rn) = (left.len as usize, right.len as usize);
-            left.scores[ln..ln + rn].copy_from_slice(&right.scores[..rn]);
-            left.ids[ln..ln + rn].copy_from_slice(&right.ids[..rn]);
-            left.len += rn as u32;
+            let (left, right) = two(&mut self.leaves, l as usize, r as usize);
+            append(left, right);
             left.next = right.next;
             let next = right.next;
             if next != NONE {
@@ -844,79 +929,21 @@ impl Tree {
             }
             self.free_leaves.push(r);
         } else {
-            let (a, b) = (l.min(r) as usize, l.max(r) as usize);
-            let (x, y) = pair(&mut self.inners, a, b);
-            let (left, right) = if l < r { (x, y) } else { (y, x) };
-            let (ln, rn) = (left.len as usize, right.len as usize);
-            left.scores[ln..ln + rn].copy_from_slice(&right.scores[..rn]);
-            left.ids[ln..ln + rn].copy_from_slice(&right.ids[..rn]);
-            left.kids[ln..ln + rn].copy_from_slice(&right.kids[..rn]);
-            left.counts[ln..ln + rn].copy_from_slice(&right.counts[..rn]);
-            left.len += rn as u32;
+            let (left, right) = two(&mut self.inners, l as usize, r as usize);
+            append(left, right);
             self.free_inners.push(r);
         }
     }
 
     /// Shares the entries of siblings `l` and `r` evenly; returns how many
     /// elements moved from `r` to `l` (negative: the other way).
-    fn even_out(&mut self, l: u32, r: u32, ln: usize, rn: usize, leaf: bool) -> i64 {
-        let target = (ln + rn) / 2;
+    fn even_out(&mut self, l: u32, r: u32, leaf: bool) -> i64 {
         if leaf {
-            let (a, b) = (l.min(r) as usize, l.max(r) as usize);
-            let (x, y) = pair(&mut self.leaves, a, b);
-            let (left, right) = if l < r { (x, y) } else { (y, x) };
-            if ln < target {
-                let k = target - ln;
-                left.scores[ln..target].copy_from_slice(&right.scores[..k]);
-                left.ids[ln..target].copy_from_slice(&right.ids[..k]);
-                right.scores.copy_within(k..rn, 0);
-                right.ids.copy_within(k..rn, 0);
-                left.len = target as u32;
-                right.len = (rn - k) as u32;
-                k as i64
-            } else {
-                let k = ln - target;
-                right.scores.copy_within(0..rn, k);
-                right.ids.copy_within(0..rn, k);
-                right.scores[..k].copy_from_slice(&left.scores[target..ln]);
-                right.ids[..k].copy_from_slice(&left.ids[target..ln]);
-                left.len = target as u32;
-                right.len = (rn + k) as u32;
-                -(k as i64)
-            }
+            let (left, right) = two(&mut self.leaves, l as usize, r as usize);
+            even_out(left, right)
         } else {
-            let (a, b) = (l.min(r) as usize, l.max(r) as usize);
-            let (x, y) = pair(&mut self.inners, a, b);
-            let (left, right) = if l < r { (x, y) } else { (y, x) };
-            if ln < target {
-                let k = target - ln;
-                let moved: u32 = right.counts[..k].iter().sum();
-                left.scores[ln..target].copy_from_slice(&right.scores[..k]);
-                left.ids[ln..target].copy_from_slice(&right.ids[..k]);
-                left.kids[ln..target].copy_from_slice(&right.kids[..k]);
-                left.counts[ln..target].copy_from_slice(&right.counts[..k]);
-                right.scores.copy_within(k..rn, 0);
-                right.ids.copy_within(k..rn, 0);
-                right.kids.copy_within(k..rn, 0);
-                right.counts.copy_within(k..rn, 0);
-                left.len = target as u32;
-                right.len = (rn - k) as u32;
-                i64::from(moved)
-            } else {
-                let k = ln - target;
-                let moved: u32 = left.counts[target..ln].iter().sum();
-                right.scores.copy_within(0..rn, k);
-                right.ids.copy_within(0..rn, k);
-                right.kids.copy_within(0..rn, k);
-                right.counts.copy_within(0..rn, k);
-                right.scores[..k].copy_from_slice(&left.scores[target..ln]);
-                right.ids[..k].copy_from_slice(&left.ids[target..ln]);
-                right.kids[..k].copy_from_slice(&left.kids[target..ln]);
-                right.counts[..k].copy_from_slice(&left.counts[target..ln]);
-                left.len = target as u32;
-                right.len = (rn + k) as u32;
-                -i64::from(moved)
-            }
+            let (left, right) = two(&mut self.inners, l as usize, r as usize);
+            even_out(left, right)
         }
     }
 
