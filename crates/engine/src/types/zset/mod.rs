@@ -167,18 +167,7 @@ impl ZSet {
                 self.convert();
                 self.set(member, score, t)
             }
-            ZSet::Tree(s) => match s.score(member) {
-                Some(cur) => {
-                    if cur != score {
-                        s.update_score(member, score);
-                    }
-                    false
-                }
-                None => {
-                    s.insert_new(member.into(), score);
-                    true
-                }
-            },
+            ZSet::Tree(s) => s.set(member, score),
         }
     }
 

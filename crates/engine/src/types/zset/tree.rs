@@ -976,9 +976,30 @@ impl Tree {
     /// its neighbours in the leaf keep it in order, otherwise taken out and
     /// put back.
     pub fn update_score(&mut self, member: &[u8], new: f64) {
-        let Some(id) = self.index_find(member) else {
-            return;
-        };
+        if let Some(id) = self.index_find(member) {
+            self.move_to(id, member, new);
+        }
+    }
+
+    /// Sets `member`'s score, adding it if absent (true then): one probe of
+    /// the index either way.
+    pub fn set(&mut self, member: &[u8], score: f64) -> bool {
+        match self.index_find(member) {
+            Some(id) => {
+                if self.entries[id as usize].score != score {
+                    self.move_to(id, member, score);
+                }
+                false
+            }
+            None => {
+                self.insert_new(member.into(), score);
+                true
+            }
+        }
+    }
+
+    /// Gives element `id` (whose member is `member`) the score `new`.
+    fn move_to(&mut self, id: u32, member: &[u8], new: f64) {
         let cur = self.entries[id as usize].score;
         let mut path = Path::new();
         let (leaf, pos) = self.locate(cur, member, &mut path);
