@@ -255,14 +255,19 @@ impl RequestParser {
                 p.bulk_len = None;
                 p.remaining -= 1;
             }
-            let request = buf.split_to(p.pos).freeze();
+            let mut request = buf.split_to(p.pos).freeze();
             self.pending = None;
             out.clear();
-            out.extend(
-                self.ranges
-                    .iter()
-                    .map(|&(at, len)| request.slice(at..at + len)),
-            );
+            // Each argument is a view of the request's bytes. The last one is
+            // the request itself, cut down, rather than one more view plus the
+            // request dropped: each view made or dropped is an atomic
+            // read-modify-write on the buffer's reference count.
+            if let Some((&(last_at, last_len), rest)) = self.ranges.split_last() {
+                out.extend(rest.iter().map(|&(at, len)| request.slice(at..at + len)));
+                request.truncate(last_at + last_len);
+                request.advance(last_at);
+                out.push(request);
+            }
             return Ok(true);
         }
     }

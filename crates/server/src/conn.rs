@@ -72,6 +72,51 @@ pub struct Conn {
     pub pending_block: Option<Arc<crate::blocking::Waiter>>,
     /// Clock reads shared along a pipelined batch (see [`BatchClock`]).
     pub clock: BatchClock,
+    /// Calls and time not yet added to the shared counters (see [`StatRun`]).
+    pub stat_run: StatRun,
+}
+
+/// A run of calls to one command whose counts are not yet in the server's
+/// shared counters. Adding each call to them costs three atomic
+/// read-modify-writes (calls, time, total commands), each a full barrier;
+/// a pipelined batch is usually one command repeated, so the counts are
+/// summed here and published when the command changes, when the batch's
+/// replies are about to be written, and before a server command runs (INFO
+/// on the same connection then counts everything before it). Anyone who has
+/// seen a reply therefore sees the call counted.
+#[derive(Default)]
+pub struct StatRun {
+    /// The command's id + 1 (0: no run).
+    id: usize,
+    calls: u64,
+    usec: u64,
+}
+
+impl StatRun {
+    fn add(&mut self, server: &Server, id: usize, us: u64) {
+        if self.id != id + 1 {
+            self.publish(server);
+            self.id = id + 1;
+        }
+        self.calls += 1;
+        self.usec += us;
+    }
+
+    pub fn publish(&mut self, server: &Server) {
+        if self.calls == 0 {
+            return;
+        }
+        if let Some(stat) = self.id.checked_sub(1).and_then(|i| server.cmdstats.get(i)) {
+            stat.calls.fetch_add(self.calls, Ordering::Relaxed);
+            stat.usec.fetch_add(self.usec, Ordering::Relaxed);
+        }
+        server
+            .stats
+            .commands_processed
+            .fetch_add(self.calls, Ordering::Relaxed);
+        self.calls = 0;
+        self.usec = 0;
+    }
 }
 
 /// One clock read per command instead of three. In a batch, the instant a
@@ -210,8 +255,10 @@ pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
         in_exec: false,
         pending_block: None,
         clock: BatchClock::default(),
+        stat_run: StatRun::default(),
     };
     conn.serve(stream).await;
+    conn.stat_run.publish(&server);
     conn.leave_feeds();
     crate::pubsub::leave_all(&mut conn);
     crate::multi::unwatch(&mut conn);
@@ -643,6 +690,7 @@ impl Conn {
         wr: &mut tokio::net::tcp::WriteHalf<'_>,
         wbuf: &mut BytesMut,
     ) -> std::io::Result<()> {
+        self.stat_run.publish(&self.server);
         if wbuf.is_empty() {
             return Ok(());
         }
@@ -699,7 +747,10 @@ impl Conn {
     /// Runs one request, `lookup` being what the command table made of it.
     /// `None` means no reply at all.
     pub async fn execute(&mut self, lookup: Lookup, argv: &[Bytes]) -> Option<Frame> {
-        let server = self.server.clone();
+        // Borrowed, not cloned: an Arc clone and drop per command are two
+        // atomic read-modify-writes. Paths that need `&mut self` whole
+        // (server commands, MULTI's queue) borrow again afterwards.
+        let server = &self.server;
         let cmd: &'static Command = match lookup {
             Lookup::Found(c) => c,
             Lookup::Unknown(e)
@@ -834,9 +885,15 @@ impl Conn {
                     None => Some(r),
                 }
             }
-            Run::Server => crate::commands::run(self, cmd, argv).await,
+            Run::Server => {
+                // What the command reports (INFO commandstats) includes
+                // every call before it.
+                self.stat_run.publish(&self.server);
+                crate::commands::run(self, cmd, argv).await
+            }
             Run::Container => Some(Frame::error("ERR unknown subcommand")),
         };
+        let server = &self.server;
         // Serve clients blocked on keys this command (or anyone's) made ready.
         server.blocking.serve(&server.engine);
         let end = Instant::now();
@@ -844,14 +901,11 @@ impl Conn {
         if now_ms.is_some() {
             self.clock.mark = Some(end);
         }
-        server
-            .stats
-            .commands_processed
-            .fetch_add(1, Ordering::Relaxed);
-        stat.calls.fetch_add(1, Ordering::Relaxed);
-        stat.usec.fetch_add(us, Ordering::Relaxed);
+        self.stat_run.add(server, cmd.id, us);
         if let Some(Frame::Error(e)) = &reply {
-            stat.failed.fetch_add(1, Ordering::Relaxed);
+            server.cmdstats[cmd.id]
+                .failed
+                .fetch_add(1, Ordering::Relaxed);
             server.count_error(e);
         }
         self.after_call(cmd, argv, us);

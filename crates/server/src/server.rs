@@ -83,13 +83,21 @@ pub struct ServerSink {
     pub watches: Arc<crate::multi::Watches>,
     pub blocking: Arc<crate::blocking::Blocking>,
     pub aof: RwLock<Option<Arc<keel_persistence::writer::AofWriter>>>,
+    /// Whether `aof` holds a writer: read first, so a write with the AOF off
+    /// does not take the read lock (two atomic read-modify-writes). Set
+    /// under the write lock. A write that misses a writer just installed ran
+    /// before the rewrite that installing one starts took its snapshot (with
+    /// every shard locked), so that snapshot's base holds its result.
+    pub aof_on: AtomicBool,
     /// Where keyspace notifications are published.
     pub pubsub: Arc<crate::pubsub::PubSub>,
 }
 
 impl ServerSink {
     pub fn set_aof(&self, w: Option<Arc<keel_persistence::writer::AofWriter>>) {
-        *self.aof.write() = w;
+        let mut aof = self.aof.write();
+        self.aof_on.store(w.is_some(), Ordering::Release);
+        *aof = w;
     }
 }
 
@@ -97,9 +105,13 @@ impl EffectSink for ServerSink {
     fn emit(&self, effects: &[Effect]) -> u64 {
         self.watches.touch(effects);
         self.blocking.touch(effects);
-        let ticket = match self.aof.read().as_ref() {
-            Some(w) => w.append(effects),
-            None => 0,
+        let ticket = if self.aof_on.load(Ordering::Acquire) {
+            match self.aof.read().as_ref() {
+                Some(w) => w.append(effects),
+                None => 0,
+            }
+        } else {
+            0
         };
         if self.feeds.effects_count.load(Ordering::Relaxed) == 0 {
             return ticket;
@@ -207,6 +219,7 @@ impl Server {
             watches: watches.clone(),
             blocking: blocking.clone(),
             aof: RwLock::new(None),
+            aof_on: AtomicBool::new(false),
             pubsub: pubsub.clone(),
         });
         let databases = config.get_i64("databases").clamp(1, 1 << 20) as usize;

@@ -260,6 +260,43 @@ fn config_resetstat() {
     assert_eq!(e(&mut con, "CONFIG RESETSTAT x"), arity("config|resetstat"));
 }
 
+
+/// A connection sums its calls before publishing them (see `StatRun` in
+/// conn.rs): once a client has its replies, every other client's INFO counts
+/// those calls, for runs of one command and for mixed pipelines alike.
+#[test]
+fn commandstats_count_pipelined_calls_seen_by_other_clients() {
+    let s = TestServer::start();
+    let mut a = s.conn();
+    let mut b = s.conn();
+    let mut p = redis::pipe();
+    for i in 0..300 {
+        p.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
+    }
+    for i in 0..50 {
+        p.cmd("GET").arg(format!("k{i}")).ignore();
+        p.cmd("INCR").arg(format!("k{i}")).ignore();
+    }
+    p.cmd("SET").arg("last").arg(1).ignore();
+    let () = p.query(&mut a).unwrap();
+    let stats: String = q(&mut b, "INFO commandstats");
+    assert!(stats.contains("cmdstat_set:calls=301,"), "{stats}");
+    assert!(stats.contains("cmdstat_get:calls=50,"), "{stats}");
+    assert!(stats.contains("cmdstat_incr:calls=50,"), "{stats}");
+    let total: i64 = info_field(&mut b, "stats", "total_commands_processed")
+        .unwrap()
+        .parse()
+        .unwrap();
+    // 401 pipelined, plus INFO commandstats on the other connection (and
+    // whatever the test client sent to set up: HELLO, CLIENT SETINFO...).
+    assert!(total >= 402, "{total}");
+    // The same connection's INFO, after a pipeline in the same batch.
+    let mut p = redis::pipe();
+    p.cmd("SET").arg("x").arg(1).ignore();
+    p.cmd("INFO").arg("commandstats");
+    let (stats,): (String,) = p.query(&mut a).unwrap();
+    assert!(stats.contains("cmdstat_set:calls=302,"), "{stats}");
+}
 #[test]
 fn config_rewrite_keeps_comments_and_updates_values() {
     let dir = temp_dir("rewrite");
