@@ -260,7 +260,6 @@ fn config_resetstat() {
     assert_eq!(e(&mut con, "CONFIG RESETSTAT x"), arity("config|resetstat"));
 }
 
-
 /// A connection sums its calls before publishing them (see `StatRun` in
 /// conn.rs): once a client has its replies, every other client's INFO counts
 /// those calls, for runs of one command and for mixed pipelines alike.
