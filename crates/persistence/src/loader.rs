@@ -77,12 +77,23 @@ pub trait Apply {
 /// Applies commands to an engine (the caller turns loading mode on, so nothing is
 /// re-emitted, and discards the engine if the load fails in Refuse mode).
 pub struct EngineApply<'a> {
-    pub engine: &'a keel_engine::Engine,
+    engine: &'a keel_engine::Engine,
+    now: LoadClock,
+}
+
+impl<'a> EngineApply<'a> {
+    pub fn new(engine: &'a keel_engine::Engine) -> EngineApply<'a> {
+        EngineApply {
+            engine,
+            now: LoadClock::default(),
+        }
+    }
 }
 
 impl Apply for EngineApply<'_> {
     fn apply(&mut self, db: usize, argv: &[Bytes]) -> Result<(), String> {
-        run_one(self.engine, db, argv)
+        let now = self.now.get(self.engine);
+        run_one(self.engine, db, argv, now)
     }
 
     fn check_db(&mut self, db: usize) -> Result<(), String> {
@@ -90,15 +101,42 @@ impl Apply for EngineApply<'_> {
     }
 }
 
-/// Runs one command of the log in database `db`; its error reply is the `Err`.
+/// The engine's time for the commands of a load, read once every
+/// [`LoadClock::EVERY`] commands instead of once per command: a clock read
+/// was 6% of a one-thread load of a million SETs. Commands a few hundred
+/// places apart differ by well under a millisecond, which is also how far
+/// apart they would be in time had the load run a moment earlier or later.
+#[derive(Default)]
+pub(crate) struct LoadClock {
+    ms: u64,
+    left: u32,
+}
+
+impl LoadClock {
+    const EVERY: u32 = 256;
+
+    pub(crate) fn get(&mut self, engine: &keel_engine::Engine) -> u64 {
+        if self.left == 0 {
+            self.ms = engine.now_ms();
+            self.left = Self::EVERY;
+        }
+        self.left -= 1;
+        self.ms
+    }
+}
+
+/// Runs one command of the log in database `db` at time `now_ms` (see
+/// [`LoadClock`]); its error reply is the `Err`.
 pub(crate) fn run_one(
     engine: &keel_engine::Engine,
     db: usize,
     argv: &[Bytes],
+    now_ms: u64,
 ) -> Result<(), String> {
     let session = keel_engine::Session {
         db,
         resp: 2,
+        now_ms: Some(now_ms),
         ..Default::default()
     };
     match engine.run_argv(&session, argv).0 {

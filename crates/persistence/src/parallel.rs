@@ -19,7 +19,7 @@
 //! Memory: each worker's queue holds at most [`QUEUE_BATCHES`] batches of
 //! [`BATCH`] commands, so what waits is bounded, not proportional to the file.
 
-use crate::loader::{check_db, run_one, Apply};
+use crate::loader::{check_db, run_one, Apply, LoadClock};
 use bytes::Bytes;
 use keel_engine::Engine;
 use parking_lot::{Condvar, Mutex};
@@ -138,15 +138,18 @@ pub fn with_parallel_apply<R>(
 }
 
 fn work(engine: &Engine, rx: &Receiver<Batch>, shared: &Shared) {
+    let mut now = LoadClock::default();
     for batch in rx.iter() {
         if !shared.failed.load(Ordering::Relaxed) {
-            batch.each(|db, argv| match run_one(engine, db, argv) {
-                Ok(()) => true,
-                Err(e) => {
-                    shared.fail(argv, e);
-                    false
-                }
-            });
+            batch.each(
+                |db, argv| match run_one(engine, db, argv, now.get(engine)) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        shared.fail(argv, e);
+                        false
+                    }
+                },
+            );
         }
         shared.finish_one();
     }
@@ -185,7 +188,8 @@ impl ParallelApply<'_> {
             // The worker is gone (it cannot end before its queue closes short of
             // a bug): apply the batch here.
             self.shared.finish_one();
-            e.0.each(|db, argv| match run_one(self.engine, db, argv) {
+            let now = self.engine.now_ms();
+            e.0.each(|db, argv| match run_one(self.engine, db, argv, now) {
                 Ok(()) => true,
                 Err(err) => {
                     self.shared.fail(argv, err);
@@ -237,7 +241,7 @@ impl Apply for ParallelApply<'_> {
         if let Some(f) = self.failure() {
             return Err(f);
         }
-        run_one(self.engine, db, argv)
+        run_one(self.engine, db, argv, self.engine.now_ms())
     }
 
     fn check_db(&mut self, db: usize) -> Result<(), String> {

@@ -638,7 +638,7 @@ fn engine_apply_loads_into_an_engine() {
     write_log(dir.path(), &[&b.bytes]);
     let (engine, _clock) = keel_engine::engine::testing::engine();
     engine.set_loading(true);
-    let mut apply = EngineApply { engine: &engine };
+    let mut apply = EngineApply::new(&engine);
     let r = load_dir(
         dir.path(),
         APPENDFILENAME,
@@ -674,7 +674,7 @@ fn engine_apply_reports_errors_and_bad_databases() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         write_log(dir.path(), &[text]);
-        let mut apply = EngineApply { engine: &engine };
+        let mut apply = EngineApply::new(&engine);
         let e = load_dir(
             dir.path(),
             APPENDFILENAME,

@@ -378,7 +378,7 @@ proptest! {
 
         let replayed = engine(&clock, Arc::new(NullSink));
         replayed.set_loading(true);
-        let mut apply = EngineApply { engine: &replayed };
+        let mut apply = EngineApply::new(&replayed);
         load_dir(&aofdir, "appendonly.aof", &LoadOptions::default(), &mut apply, &mut |_| {}).unwrap();
         replayed.set_loading(false);
         let got = keel_engine::digest::digest(&replayed);

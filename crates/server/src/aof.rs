@@ -571,9 +571,7 @@ pub fn reload(server: &Arc<Server>) -> Result<(), String> {
     server.engine.set_loading(true);
     server.engine.clear_all();
     let opts = load_options(server);
-    let mut apply = EngineApply {
-        engine: &server.engine,
-    };
+    let mut apply = EngineApply::new(&server.engine);
     let r = loader::load_dir(&dir, &afn, &opts, &mut apply, &mut |_| {});
     server.engine.set_loading(false);
     match r {
@@ -661,9 +659,7 @@ const LOAD_MEMORY_CHECK_EVERY: u64 = 256;
 impl<'a> MemoryGuard<'a> {
     fn new(server: &'a Arc<Server>) -> MemoryGuard<'a> {
         MemoryGuard {
-            inner: EngineApply {
-                engine: &server.engine,
-            },
+            inner: EngineApply::new(&server.engine),
             server,
             max: server.hot.maxmemory.load(Ordering::Relaxed),
             commands: 0,
