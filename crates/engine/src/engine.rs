@@ -45,6 +45,18 @@ pub trait EffectSink: Send + Sync {
     /// durable; 0 when the sink makes nothing durable.
     fn emit(&self, effects: &[Effect]) -> u64;
 
+    /// Whether anything reads the effects right now (a log, a feed, a
+    /// WATCH, a blocked client). When nothing does, a command's effects
+    /// are counted but not built (see [`Ctx::emit_with`]), as Redis only
+    /// propagates a command when something takes it. Asked with the
+    /// command's shard locks held, after its keys are locked and before
+    /// it runs, so a reader that registers and then takes those locks
+    /// once (WATCH, a blocked client's recheck, a rewrite's snapshot) sees
+    /// every change that did not build its effects.
+    fn wants_effects(&self) -> bool {
+        true
+    }
+
     /// Keyspace notifications (see [`crate::notify`]) of one command or expiry
     /// step, in the order they happened, already filtered by class. `flags` are
     /// the `notify-keyspace-events` flags they were filtered with (the sink reads
@@ -526,8 +538,9 @@ impl Engine {
     pub fn execute(&self, session: &mut Session, cmd: &Command, argv: &[Bytes]) -> Frame {
         let mut locks = self.lock_for(cmd, argv);
         session.blocked = None;
-        let out = self.run_full(&mut locks, session, cmd, argv, session.may_block);
-        let t = self.emit(&out.effects);
+        let keep = self.keeps_effects();
+        let out = self.run_inner(&mut locks, session, cmd, argv, session.may_block, keep);
+        let t = self.emit_counted(&out.effects, out.effect_count);
         if t != 0 {
             session.ticket = t;
         }
@@ -696,10 +709,31 @@ impl Engine {
         argv: &[Bytes],
         may_block: bool,
     ) -> Outcome {
+        self.run_inner(locks, session, cmd, argv, may_block, true)
+    }
+
+    /// Whether commands run now build their effects: not while loading
+    /// (nothing is emitted then), nor when the sink reads none.
+    fn keeps_effects(&self) -> bool {
+        !self.is_loading() && self.sink.wants_effects()
+    }
+
+    /// [`Engine::run_full`]; with `keep_effects` false the effects are only
+    /// counted (see [`Ctx::emit_with`]).
+    fn run_inner<'e>(
+        &'e self,
+        locks: &mut Locks<'e>,
+        session: &Session,
+        cmd: &Command,
+        argv: &[Bytes],
+        may_block: bool,
+        keep_effects: bool,
+    ) -> Outcome {
         let Some(f) = cmd.engine_fn() else {
             return Outcome {
                 frame: Frame::error(format!("ERR '{}' is not an engine command", cmd.facts.name)),
                 effects: Vec::new(),
+                effect_count: 0,
                 block: None,
             };
         };
@@ -709,6 +743,8 @@ impl Engine {
             db: session.db,
             now: session.now_ms.unwrap_or_else(|| self.clock.now_ms()),
             effects: Vec::new(),
+            keep_effects,
+            effect_count: 0,
             lock_miss: false,
             scratch: None,
             resp: session.resp,
@@ -724,6 +760,7 @@ impl Engine {
                     "ERR internal error: a key outside the locked shards was touched",
                 ),
                 effects: ctx.effects,
+                effect_count: ctx.effect_count,
                 block: None,
             };
         }
@@ -734,6 +771,7 @@ impl Engine {
         Outcome {
             frame,
             effects: ctx.effects,
+            effect_count: ctx.effect_count,
             block: ctx.block,
         }
     }
@@ -741,11 +779,19 @@ impl Engine {
     /// Hands effects to the sink (caller holds the relevant shard locks) and
     /// returns the sink's durability ticket (0 when nothing was emitted).
     pub fn emit(&self, effects: &[Effect]) -> u64 {
-        if effects.is_empty() || self.is_loading() {
+        self.emit_counted(effects, effects.len() as u64)
+    }
+
+    /// [`Engine::emit`] of a command that emitted `count` effects, of which
+    /// only `effects` were built (none when nothing reads them).
+    fn emit_counted(&self, effects: &[Effect], count: u64) -> u64 {
+        if count == 0 || self.is_loading() {
             return 0;
         }
-        self.dirty
-            .fetch_add(effects.len() as u64, Ordering::Relaxed);
+        self.dirty.fetch_add(count, Ordering::Relaxed);
+        if effects.is_empty() {
+            return 0;
+        }
         self.sink.emit(effects)
     }
 
@@ -802,6 +848,10 @@ pub struct Ctx<'e, 'l> {
     /// whole command, as Redis caches it.
     pub now: u64,
     effects: Vec<Effect>,
+    /// Effects are built and kept (see [`EffectSink::wants_effects`]).
+    keep_effects: bool,
+    /// Effects emitted, kept or not (Redis's dirty count).
+    effect_count: u64,
     lock_miss: bool,
     /// An empty database for a key outside the locked shards (a bug, turned
     /// into an error reply); made only then, since building one costs hasher
@@ -819,6 +869,9 @@ pub struct Ctx<'e, 'l> {
 pub struct Outcome {
     pub frame: Frame,
     pub effects: Vec<Effect>,
+    /// How many effects the command emitted, including any not built
+    /// because nothing wanted them.
+    pub effect_count: u64,
     pub block: Option<BlockRequest>,
 }
 
@@ -900,10 +953,9 @@ impl<'e, 'l> Ctx<'e, 'l> {
     /// Records what a lazy expiry of `key` in `db` does beyond removing it and
     /// counting it: `DEL` as its effect and the `expired` event.
     fn logged_expiry(&mut self, db: usize, key: &[u8]) {
-        self.effects.push(Effect::new(
-            db,
-            vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
-        ));
+        self.emit_in_with(db, || {
+            vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]
+        });
         self.notify_in(notify::EXPIRED, "expired", db, key);
     }
 
@@ -1046,12 +1098,37 @@ impl<'e, 'l> Ctx<'e, 'l> {
 
     /// Records an effect in the current database.
     pub fn emit(&mut self, argv: Vec<Bytes>) {
-        self.effects.push(Effect::new(self.db, argv));
+        self.emit_in(self.db, argv);
     }
 
     /// Records an effect in database `db`.
     pub fn emit_in(&mut self, db: usize, argv: Vec<Bytes>) {
-        self.effects.push(Effect::new(db, argv));
+        self.effect_count += 1;
+        if self.keep_effects {
+            self.effects.push(Effect::new(db, argv));
+        }
+    }
+
+    /// Whether the effects emitted now are kept (see [`Ctx::emit_with`]); a
+    /// command that builds its effect as it goes can skip that work when not.
+    pub fn keeps_effects(&self) -> bool {
+        self.keep_effects
+    }
+
+    /// Records an effect in the current database, built by `argv` only if
+    /// anything reads effects now ([`EffectSink::wants_effects`]); otherwise
+    /// it is only counted. For the commands that run most: building an
+    /// effect costs allocations and a reference count per argument.
+    pub fn emit_with(&mut self, argv: impl FnOnce() -> Vec<Bytes>) {
+        self.emit_in_with(self.db, argv);
+    }
+
+    /// [`Ctx::emit_with`] in database `db`.
+    pub fn emit_in_with(&mut self, db: usize, argv: impl FnOnce() -> Vec<Bytes>) {
+        self.effect_count += 1;
+        if self.keep_effects {
+            self.effects.push(Effect::new(db, argv()));
+        }
     }
 
     /// The effects recorded so far.
@@ -1135,9 +1212,12 @@ impl Engine {
             | crate::command::table::Lookup::Arity(e) => return (Frame::error(e), Vec::new()),
         };
         let mut locks = self.lock_for(cmd, argv);
-        let (frame, effects) = self.run_collect(&mut locks, session, cmd, argv);
-        self.emit(&effects);
-        (frame, effects)
+        // While loading (the AOF loader runs every command through here)
+        // nothing is emitted, so nothing is built.
+        let keep = self.keeps_effects();
+        let out = self.run_inner(&mut locks, session, cmd, argv, false, keep);
+        self.emit_counted(&out.effects, out.effect_count);
+        (out.frame, out.effects)
     }
 }
 

@@ -40,8 +40,13 @@ impl Watches {
         let list = m.entry((db, key)).or_default();
         if !list.iter().any(|(id, _)| *id == client) {
             list.push((client, dirty.clone()));
-            self.count.fetch_add(1, Ordering::Relaxed);
+            self.count.fetch_add(1, Ordering::AcqRel);
         }
+    }
+
+    /// Whether any client watches any key.
+    pub fn watching(&self) -> bool {
+        self.count.load(Ordering::Acquire) > 0
     }
 
     pub fn remove(&self, db: usize, key: &Bytes, client: u64) {
@@ -146,6 +151,18 @@ pub fn watch(conn: &mut Conn, argv: &[Bytes]) -> Frame {
             conn.watching.push((db, k.clone()));
         }
     }
+    // Registered first, then each key's shard locked once: a write that holds
+    // one of those locks now finishes before WATCH answers (it happened
+    // before the WATCH), and every later write sees the watch, so it builds
+    // its effects and marks this client (see `EffectSink::wants_effects`).
+    let keys: Vec<&[u8]> = argv[1..].iter().map(|k| &k[..]).collect();
+    drop(
+        conn.server.engine.lock_unsnapshotted(
+            keys.iter()
+                .map(|k| conn.server.engine.shard_of(k))
+                .collect(),
+        ),
+    );
     Frame::ok()
 }
 

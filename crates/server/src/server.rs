@@ -135,6 +135,18 @@ impl EffectSink for ServerSink {
         ticket
     }
 
+    /// Effects are read by the AOF, the effects feed, WATCH and blocked
+    /// clients; with none of them (the AOF off, say) a command's effects are
+    /// only counted. Each reader registers before it takes the locks of the
+    /// keys it cares about once (see `multi::watch`, `Blocking::block`, the
+    /// rewrite's snapshot), so no change it should see goes unbuilt.
+    fn wants_effects(&self) -> bool {
+        self.aof_on.load(Ordering::Acquire)
+            || self.feeds.effects_count.load(Ordering::Acquire) > 0
+            || self.watches.watching()
+            || self.blocking.blocked_clients() > 0
+    }
+
     /// Publishes each notification as Redis's `notifyKeyspaceEvent`: on
     /// `__keyspace@<db>__:<key>` with the event as message (flag `K`), then on
     /// `__keyevent@<db>__:<event>` with the key as message (flag `E`).

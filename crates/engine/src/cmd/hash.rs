@@ -134,10 +134,12 @@ fn hset(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             .filter(|p| h.insert(&p[0], &p[1], &t))
             .count())
     }));
-    let mut effect = Vec::with_capacity(argv.len());
-    effect.push(s("HSET"));
-    effect.extend_from_slice(&argv[1..]);
-    ctx.emit(effect);
+    ctx.emit_with(|| {
+        let mut effect = Vec::with_capacity(argv.len());
+        effect.push(s("HSET"));
+        effect.extend_from_slice(&argv[1..]);
+        effect
+    });
     ctx.notify(HASH, "hset", key);
     if is(&argv[0], "hmset") {
         Frame::ok()

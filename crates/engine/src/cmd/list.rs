@@ -148,7 +148,8 @@ fn pop_count(ctx: &mut Ctx, key: &Bytes, back: bool, count: usize) -> Vec<Bytes>
     };
     popped(ctx, key, back, emptied);
     let name = if back { "RPOP" } else { "LPOP" };
-    ctx.emit(vec![s(name), key.clone(), n(out.len() as i64)]);
+    let popped = out.len() as i64;
+    ctx.emit_with(|| vec![s(name), key.clone(), n(popped)]);
     out
 }
 
@@ -163,7 +164,7 @@ fn pop_one(ctx: &mut Ctx, key: &Bytes, back: bool) -> Option<Bytes> {
         _ => return None,
     };
     popped(ctx, key, back, emptied);
-    ctx.emit(vec![s(if back { "RPOP" } else { "LPOP" }), key.clone()]);
+    ctx.emit_with(|| vec![s(if back { "RPOP" } else { "LPOP" }), key.clone()]);
     Some(v)
 }
 
@@ -215,11 +216,13 @@ fn push_generic(ctx: &mut Ctx, argv: &[Bytes], back: bool, xx: bool) -> Frame {
             len
         }
     };
-    let mut fx = Vec::with_capacity(argv.len());
-    fx.push(s(if back { "RPUSH" } else { "LPUSH" }));
-    fx.push(key.clone());
-    fx.extend(elems.iter().cloned());
-    ctx.emit(fx);
+    ctx.emit_with(|| {
+        let mut fx = Vec::with_capacity(argv.len());
+        fx.push(s(if back { "RPUSH" } else { "LPUSH" }));
+        fx.push(key.clone());
+        fx.extend(elems.iter().cloned());
+        fx
+    });
     ctx.notify(LIST, if back { "rpush" } else { "lpush" }, key);
     Frame::Integer(len as i64)
 }

@@ -157,7 +157,7 @@ fn sadd(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         }
     };
     if added > 0 {
-        ctx.emit(argv.to_vec());
+        ctx.emit_with(|| argv.to_vec());
         ctx.notify(SET, "sadd", key);
     }
     Frame::Integer(added as i64)
@@ -179,7 +179,7 @@ fn srem(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     }
     let emptied = set.is_empty();
     if removed > 0 {
-        ctx.emit(argv.to_vec());
+        ctx.emit_with(|| argv.to_vec());
         ctx.notify(SET, "srem", key);
         if emptied {
             drop_emptied(ctx, key);
@@ -435,7 +435,7 @@ fn smove(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     if added {
         ctx.notify(SET, "sadd", dst);
     }
-    ctx.emit(argv.to_vec());
+    ctx.emit_with(|| argv.to_vec());
     Frame::Integer(1)
 }
 
@@ -580,7 +580,7 @@ fn sinterstore(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 /// A *STORE that stored a non-empty result logs itself.
 fn log_store(ctx: &mut Ctx, argv: &[Bytes], reply: &Frame) {
     if matches!(reply, Frame::Integer(n) if *n > 0) {
-        ctx.emit(argv.to_vec());
+        ctx.emit_with(|| argv.to_vec());
     }
 }
 

@@ -220,7 +220,7 @@ fn set_generic(
         // replaces it.
         let now = ctx.now;
         ctx.replace(key, Entry::new(Value::string(val), 0, now));
-        ctx.emit(vec![s("SET"), key.clone(), val.clone()]);
+        ctx.emit_with(|| vec![s("SET"), key.clone(), val.clone()]);
         ctx.notify(STRING, "set", key);
         return ok;
     }
@@ -268,14 +268,16 @@ fn set_generic(
                 None => 0,
             };
             ctx.insert(key, Entry::new(Value::string(val), ttl, now));
-            let mut fx = vec![s("SET"), key.clone(), val.clone()];
-            if let Some(at) = at {
-                fx.push(s("PXAT"));
-                fx.push(ms_arg(at));
-            } else if o.keepttl {
-                fx.push(s("KEEPTTL"));
-            }
-            ctx.emit(fx);
+            ctx.emit_with(|| {
+                let mut fx = vec![s("SET"), key.clone(), val.clone()];
+                if let Some(at) = at {
+                    fx.push(s("PXAT"));
+                    fx.push(ms_arg(at));
+                } else if o.keepttl {
+                    fx.push(s("KEEPTTL"));
+                }
+                fx
+            });
             ctx.notify(STRING, "set", key);
             if at.is_some() {
                 ctx.notify(GENERIC, "expire", key);
@@ -424,10 +426,12 @@ fn mset_pairs(ctx: &mut Ctx, argv: &[Bytes]) {
             ctx.notify(STRING, "set", k);
         }
     }
-    let mut fx = Vec::with_capacity(argv.len());
-    fx.push(s("MSET"));
-    fx.extend(pairs.iter().cloned());
-    ctx.emit(fx);
+    ctx.emit_with(|| {
+        let mut fx = Vec::with_capacity(argv.len());
+        fx.push(s("MSET"));
+        fx.extend(pairs.iter().cloned());
+        fx
+    });
 }
 
 /// MSET and MSETNX need key/value pairs: an odd argument count with the name.
@@ -648,7 +652,7 @@ fn incr_by(ctx: &mut Ctx, key: &Bytes, by: i64) -> Frame {
             (by, text)
         }
     };
-    ctx.emit(vec![s("SET"), key.clone(), text, s("KEEPTTL")]);
+    ctx.emit_with(|| vec![s("SET"), key.clone(), text, s("KEEPTTL")]);
     ctx.notify(STRING, "incrby", key);
     Frame::Integer(new)
 }

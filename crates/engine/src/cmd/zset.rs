@@ -265,7 +265,7 @@ fn store_result(ctx: &mut Ctx, argv: &[Bytes], dst: &Bytes, z: ZSet, event: &'st
     } else if ctx.lookup_write(dst).is_some() {
         ctx.remove(dst);
         ctx.notify(GENERIC, "del", dst);
-        ctx.emit(argv.to_vec());
+        ctx.emit_with(|| argv.to_vec());
     }
     Frame::Integer(n as i64)
 }
@@ -340,12 +340,19 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], mut incr: bool) -> Frame {
             ),
         );
     }
+    // The effect (`ZADD key score member ...` of what changed) is built as
+    // members are processed, and only if anything reads effects.
+    let keep = ctx.keeps_effects();
     let Ok(Some(z)) = write(ctx, key) else {
         return err("ERR internal error: sorted set vanished");
     };
     let (mut added, mut updated, mut processed) = (0i64, 0i64, 0i64);
     let mut last = 0.0;
-    let mut changed: Vec<Bytes> = vec![s("ZADD"), key.clone()];
+    let mut changed: Vec<Bytes> = if keep {
+        vec![s("ZADD"), key.clone()]
+    } else {
+        Vec::new()
+    };
     let mut nan = false;
     for (j, &score) in scores.iter().enumerate() {
         let member = &argv[idx + 2 * j + 1];
@@ -370,8 +377,10 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], mut incr: bool) -> Frame {
                 if s != cur {
                     z.update(member, s);
                     updated += 1;
-                    changed.push(score_arg(s));
-                    changed.push(member.clone());
+                    if keep {
+                        changed.push(score_arg(s));
+                        changed.push(member.clone());
+                    }
                 }
             }
             None => {
@@ -382,8 +391,10 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], mut incr: bool) -> Frame {
                 last = score;
                 added += 1;
                 processed += 1;
-                changed.push(score_arg(score));
-                changed.push(member.clone());
+                if keep {
+                    changed.push(score_arg(score));
+                    changed.push(member.clone());
+                }
             }
         }
     }

@@ -206,7 +206,7 @@ fn generic(ctx: &mut Ctx, argv: &[Bytes], ro: bool) -> Frame {
         (replies, changes)
     }));
     if changes > 0 || grown {
-        ctx.emit(argv.to_vec());
+        ctx.emit_with(|| argv.to_vec());
     }
     if changes > 0 {
         ctx.notify(STRING, "setbit", key);

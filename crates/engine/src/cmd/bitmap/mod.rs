@@ -316,7 +316,7 @@ fn bitop(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     // one is reclaimed, and announced, before the new value is added).
     let _ = ctx.lookup_write(dest);
     ctx.insert(dest, Entry::new(value, 0, now));
-    ctx.emit(argv.to_vec());
+    ctx.emit_with(|| argv.to_vec());
     ctx.notify(STRING, "set", dest);
     Frame::Integer(maxlen as i64)
 }

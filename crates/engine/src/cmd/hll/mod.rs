@@ -131,7 +131,7 @@ fn pfadd(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     if updated == 0 {
         return Frame::Integer(0);
     }
-    ctx.emit(argv.to_vec());
+    ctx.emit_with(|| argv.to_vec());
     if densified {
         ctx.emit(todense_effect(key));
     }
@@ -212,7 +212,7 @@ fn pfmerge(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     if !ok {
         return err(ERR_CORRUPT);
     }
-    ctx.emit(argv.to_vec());
+    ctx.emit_with(|| argv.to_vec());
     if densified {
         ctx.emit(todense_effect(key));
     }
