@@ -539,7 +539,7 @@ impl Engine {
         let mut locks = self.lock_for(cmd, argv);
         session.blocked = None;
         let keep = self.keeps_effects();
-        let out = self.run_inner(&mut locks, session, cmd, argv, session.may_block, keep);
+        let out = self.run_full(&mut locks, session, cmd, argv, session.may_block, keep);
         let t = self.emit_counted(&out.effects, out.effect_count);
         if t != 0 {
             session.ticket = t;
@@ -694,22 +694,8 @@ impl Engine {
         cmd: &Command,
         argv: &[Bytes],
     ) -> (Frame, Vec<Effect>) {
-        let out = self.run_full(locks, session, cmd, argv, false);
+        let out = self.run_full(locks, session, cmd, argv, false, true);
         (out.frame, out.effects)
-    }
-
-    /// Runs a command: its reply, its effects (not emitted yet) and, for a
-    /// blocking command that found nothing while `may_block`, what it wants to
-    /// block on. [`Engine::run_collect`] (EXEC) never blocks.
-    pub fn run_full<'e>(
-        &'e self,
-        locks: &mut Locks<'e>,
-        session: &Session,
-        cmd: &Command,
-        argv: &[Bytes],
-        may_block: bool,
-    ) -> Outcome {
-        self.run_inner(locks, session, cmd, argv, may_block, true)
     }
 
     /// Whether commands run now build their effects: not while loading
@@ -718,9 +704,12 @@ impl Engine {
         !self.is_loading() && self.sink.wants_effects()
     }
 
-    /// [`Engine::run_full`]; with `keep_effects` false the effects are only
-    /// counted (see [`Ctx::emit_with`]).
-    fn run_inner<'e>(
+    /// Runs a command: its reply, its effects (not emitted yet) and, for a
+    /// blocking command that found nothing while `may_block`, what it wants to
+    /// block on. [`Engine::run_collect`] (EXEC) never blocks. With
+    /// `keep_effects` false the effects are only counted (see
+    /// [`Ctx::emit_with`]).
+    pub fn run_full<'e>(
         &'e self,
         locks: &mut Locks<'e>,
         session: &Session,
@@ -1215,7 +1204,7 @@ impl Engine {
         // While loading (the AOF loader runs every command through here)
         // nothing is emitted, so nothing is built.
         let keep = self.keeps_effects();
-        let out = self.run_inner(&mut locks, session, cmd, argv, false, keep);
+        let out = self.run_full(&mut locks, session, cmd, argv, false, keep);
         self.emit_counted(&out.effects, out.effect_count);
         (out.frame, out.effects)
     }
