@@ -1050,6 +1050,29 @@ impl<'e, 'l> Ctx<'e, 'l> {
         self.insert_in(self.db, key, entry)
     }
 
+    /// Starts loading what the lookups of `keys` (in the current database,
+    /// all locked) will read, so a command on many keys (MSET, MGET, DEL)
+    /// waits for their cache misses together instead of one after another:
+    /// first each key's table line, then (the lines have arrived or are on
+    /// their way) each key's slot. A hint only: it changes nothing.
+    pub fn prefetch_keys<'k>(&mut self, keys: impl Iterator<Item = &'k Bytes>) {
+        let db = self.db;
+        let mut hashed: SmallVec<[(usize, u32); 16]> = SmallVec::new();
+        for k in keys {
+            let i = self.engine.map.shard_of(k);
+            if let Some(d) = self.locks.find(i).and_then(|s| s.dbs.get(db)) {
+                let h = d.map.hash_of(k);
+                d.map.prefetch_index_hashed(h);
+                hashed.push((i, h));
+            }
+        }
+        for (i, h) in hashed {
+            if let Some(d) = self.locks.find(i).and_then(|s| s.dbs.get(db)) {
+                d.map.prefetch_hashed(h);
+            }
+        }
+    }
+
     /// Stores `entry` under `key` in the current database with one hash probe,
     /// for a write that replaces whatever was there without looking at it
     /// first (plain SET). A replaced entry whose deadline had passed is

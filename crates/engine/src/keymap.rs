@@ -157,8 +157,13 @@ impl KeyMap {
     /// does, but compares no key: every slot whose stored hash matches is
     /// prefetched, and nothing waits for it.
     pub fn prefetch(&self, key: &[u8]) {
+        self.prefetch_hashed(self.hash(key));
+    }
+
+    /// [`KeyMap::prefetch`] for a key whose [`KeyMap::hash_of`] is `h`.
+    pub fn prefetch_hashed(&self, h: u32) {
         let slots = &self.slots;
-        self.index.candidates(self.hash(key), |i| {
+        self.index.candidates(h, |i| {
             if let Some(s) = slots.get(i as usize) {
                 crate::util::prefetch(s);
             }
@@ -190,6 +195,16 @@ impl KeyMap {
     /// first step of a batch's prefetch, before [`KeyMap::prefetch`].
     pub fn prefetch_index(&self, key: &[u8]) {
         self.index.prefetch(self.hash(key));
+    }
+
+    /// The hash this map files `key` under, for the `_hashed` prefetches.
+    pub fn hash_of(&self, key: &[u8]) -> u32 {
+        self.hash(key)
+    }
+
+    /// [`KeyMap::prefetch_index`] for a key whose [`KeyMap::hash_of`] is `h`.
+    pub fn prefetch_index_hashed(&self, h: u32) {
+        self.index.prefetch(h);
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {

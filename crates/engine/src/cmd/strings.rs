@@ -420,6 +420,9 @@ fn mget(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 fn mset_pairs(ctx: &mut Ctx, argv: &[Bytes]) {
     let now = ctx.now;
     let pairs = argv.get(1..).unwrap_or_default();
+    if pairs.len() > 2 {
+        ctx.prefetch_keys(pairs.iter().step_by(2));
+    }
     for pair in pairs.chunks_exact(2) {
         if let [k, v] = pair {
             ctx.insert(k, Entry::new(Value::string(v), 0, now));
