@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
@@ -293,14 +293,21 @@ fn may_change_auth(argv: &[Bytes]) -> bool {
 }
 
 impl Conn {
-    async fn serve(&mut self, mut stream: TcpStream) {
+    async fn serve(&mut self, stream: TcpStream) {
+        let out = crate::output::Output::new(stream);
+        self.serve_on(&out).await;
+        out.close();
+        let _ = socket2::SockRef::from(&out.stream).shutdown(std::net::Shutdown::Write);
+    }
+
+    async fn serve_on(&mut self, out: &Arc<crate::output::Output>) {
+        let stream = &out.stream;
         let mut rbuf = BytesMut::with_capacity(16 * 1024);
         let mut wbuf = BytesMut::with_capacity(16 * 1024);
         let mut parser = RequestParser::new();
         // Reused for every batch: no allocation per command for its arguments.
         let mut batch: Vec<Vec<Bytes>> = Vec::new();
         let mut lookups: Vec<Lookup> = Vec::new();
-        let (mut rd, mut wr) = stream.split();
         loop {
             if self.handle.killed.load(Ordering::Relaxed) {
                 break;
@@ -318,6 +325,7 @@ impl Conn {
             if rbuf.capacity() - rbuf.len() < step / 2 && !rbuf.try_reclaim(step / 2) {
                 rbuf.reserve(step);
             }
+            let mut stuck = false;
             let timeout_s = self.server.hot.timeout_s.load(Ordering::Relaxed);
             // As Redis: clients in pub/sub mode never time out.
             let idle_enabled = timeout_s > 0 && self.feed_rx.is_none() && self.subs.total() == 0;
@@ -341,7 +349,7 @@ impl Conn {
                 }
             };
             tokio::select! {
-                r = rd.read_buf(&mut rbuf) => {
+                r = crate::output::read_some(stream, &mut rbuf) => {
                     match r {
                         Ok(0) | Err(_) => break,
                         Ok(n) => {
@@ -350,6 +358,9 @@ impl Conn {
                     }
                 }
                 _ = self.handle.kill.notified() => break,
+                // A worker could not write all of this client's replies: this
+                // turn waits for the socket itself.
+                _ = out.stuck.notified() => stuck = true,
                 line = feed => {
                     match line {
                         Some(l) => {
@@ -459,11 +470,11 @@ impl Conn {
                         self.clock.break_chain();
                         // Earlier replies go out before the client waits.
                         self.wait_durable().await;
-                        if self.flush(&mut wr, &mut wbuf).await.is_err() {
+                        if self.flush(out, &mut wbuf).await.is_err() {
                             self.server.blocking.cancel(&w);
                             return;
                         }
-                        reply = self.wait_blocked(&w, &mut rd, &mut rbuf).await;
+                        reply = self.wait_blocked(&w, stream, &mut rbuf).await;
                         if self.after == After::Close {
                             break 'input;
                         }
@@ -480,7 +491,7 @@ impl Conn {
                     if wbuf.len() > 64 * 1024 {
                         self.clock.break_chain();
                         self.wait_durable().await;
-                        if self.flush(&mut wr, &mut wbuf).await.is_err() {
+                        if self.flush(out, &mut wbuf).await.is_err() {
                             return;
                         }
                     }
@@ -519,7 +530,13 @@ impl Conn {
                 info.last_cmd = self.last_cmd.to_string();
             }
             self.wait_durable().await;
-            if self.flush(&mut wr, &mut wbuf).await.is_err() || self.after == After::Close {
+            if self.after == After::Close {
+                let _ = self.flush(out, &mut wbuf).await;
+                break;
+            }
+            if !(self.can_defer() && !stuck && self.defer(out, &mut wbuf))
+                && self.flush(out, &mut wbuf).await.is_err()
+            {
                 break;
             }
             // Return memory after a large request.
@@ -527,7 +544,6 @@ impl Conn {
                 rbuf = BytesMut::with_capacity(16 * 1024);
             }
         }
-        let _ = wr.shutdown().await;
     }
 
     /// Parks the client on the keys of its blocking command until a rerun serves
@@ -536,7 +552,7 @@ impl Conn {
     async fn wait_blocked(
         &mut self,
         w: &Arc<crate::blocking::Waiter>,
-        rd: &mut tokio::net::tcp::ReadHalf<'_>,
+        rd: &TcpStream,
         rbuf: &mut BytesMut,
     ) -> Option<Frame> {
         let server = self.server.clone();
@@ -555,7 +571,7 @@ impl Conn {
     async fn wait_served(
         &mut self,
         w: &Arc<crate::blocking::Waiter>,
-        rd: &mut tokio::net::tcp::ReadHalf<'_>,
+        rd: &TcpStream,
         rbuf: &mut BytesMut,
     ) -> Option<Frame> {
         use crate::blocking::State;
@@ -608,7 +624,7 @@ impl Conn {
                     self.after = After::Close;
                     return None;
                 }
-                r = rd.read_buf(rbuf) => match r {
+                r = crate::output::read_some(rd, rbuf) => match r {
                     Ok(0) | Err(_) => {
                         server.blocking.cancel(w);
                         self.after = After::Close;
@@ -685,20 +701,55 @@ impl Conn {
         }
     }
 
+    /// Whether this batch's replies may wait for the end of the worker's
+    /// turn ([`crate::output`]): not for a subscriber or a monitor, whose
+    /// writes settle what they owe their publishers.
+    fn can_defer(&self) -> bool {
+        self.subs_owed == 0 && self.feed_rx.is_none() && self.subs.rx.is_none()
+    }
+
+    /// Hands this batch's replies to the worker, to be written in one burst
+    /// with every other connection's when its turn ends. False when the
+    /// connection must write them itself (its socket was found full).
+    fn defer(&mut self, out: &Arc<crate::output::Output>, wbuf: &mut BytesMut) -> bool {
+        self.stat_run.publish(&self.server);
+        if wbuf.is_empty() {
+            return true;
+        }
+        let n = wbuf.len() as u64;
+        if !out.defer(wbuf) {
+            return false;
+        }
+        self.server
+            .stats
+            .net_output_bytes
+            .fetch_add(n, Ordering::Relaxed);
+        if wbuf.capacity() > 1 << 20 {
+            *wbuf = BytesMut::with_capacity(16 * 1024);
+        }
+        true
+    }
+
     async fn flush(
         &mut self,
-        wr: &mut tokio::net::tcp::WriteHalf<'_>,
+        out: &Arc<crate::output::Output>,
         wbuf: &mut BytesMut,
     ) -> std::io::Result<()> {
         self.stat_run.publish(&self.server);
-        if wbuf.is_empty() {
+        // What was deferred and not yet written goes first.
+        let earlier = out.take();
+        if wbuf.is_empty() && earlier.is_empty() {
             return Ok(());
         }
         // A client that does not read must still be closable (CLIENT KILL,
         // output buffer limits): a write that cannot proceed gives way to a kill.
+        let write = async {
+            crate::output::write_all(&out.stream, &earlier).await?;
+            crate::output::write_all(&out.stream, wbuf).await
+        };
         tokio::select! {
             biased;
-            r = wr.write_all(wbuf) => r?,
+            r = write => r?,
             _ = self.handle.kill.notified() => {
                 return Err(std::io::Error::other("client killed"));
             }

@@ -14,6 +14,7 @@ pub mod conn;
 pub mod info;
 pub mod log;
 pub mod multi;
+pub mod output;
 pub mod pubsub;
 pub mod server;
 pub mod slowlog;

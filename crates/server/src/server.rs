@@ -460,6 +460,8 @@ pub fn run(config: Config) -> i32 {
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .thread_name("keel-worker")
+        // Replies deferred during the worker's turn go out in one burst.
+        .on_thread_park(crate::output::write_queued)
         .enable_all()
         .build()
     {

@@ -1,0 +1,219 @@
+//! A connection's socket and the replies it has not written yet, so that a
+//! worker thread writes the replies of every connection it served in one
+//! burst, once per turn, as Redis's event loop does (`beforeSleep`), instead
+//! of one write in the middle of each connection's turn.
+//!
+//! Why: a reply written while the worker still has other connections to
+//! serve wakes the load generator (or any client process that owns many
+//! connections) once per connection; the burst wakes it once per turn, and it
+//! then finds many replies ready in one `epoll_wait`. At pipeline 1 the client
+//! sets the rate, so what it spends per reply is what the server's throughput
+//! is (BENCHMARKS.md).
+//!
+//! How: at the end of a batch a connection with nothing else to do hands its
+//! reply bytes to its [`Output`] ([`Output::defer`]), which queues itself on
+//! the current worker thread, and goes back to waiting for input. When the
+//! worker runs out of tasks, just before it parks (tokio's `on_thread_park`
+//! hook), [`write_queued`] writes every queued output without waiting: what
+//! the socket does not take stays queued in the [`Output`], whose connection
+//! is woken ([`Output::stuck`]) to wait for the socket itself. Whatever the
+//! connection writes itself later ([`Output::take`]) goes after what it
+//! deferred, so the bytes on the wire keep their order.
+//!
+//! The socket lives here, behind an `Arc`, so it stays open while a worker
+//! may still write to it: a connection that ends marks its output closed
+//! ([`Output::close`]) and the socket closes when the last holder drops it.
+
+use bytes::{Buf, BytesMut};
+use parking_lot::Mutex;
+use std::cell::RefCell;
+use std::io::ErrorKind;
+use std::sync::Arc;
+use tokio::io::Interest;
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+pub struct Output {
+    pub stream: TcpStream,
+    state: Mutex<State>,
+    /// Woken when a worker could not write all of the deferred bytes: the
+    /// connection then waits for the socket itself.
+    pub stuck: Notify,
+}
+
+#[derive(Default)]
+struct State {
+    /// Deferred bytes, in order, not yet taken by the socket.
+    buf: BytesMut,
+    /// On some worker's queue (at most once).
+    queued: bool,
+    /// The connection is gone: nothing more is written.
+    closed: bool,
+    /// A worker found the socket full: the connection writes the rest
+    /// itself, waiting for the socket, before it defers anything more.
+    stuck: bool,
+}
+
+thread_local! {
+    /// Outputs with deferred bytes, queued by connections this worker served.
+    static QUEUE: RefCell<Vec<Arc<Output>>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Output {
+    pub fn new(stream: TcpStream) -> Arc<Output> {
+        Arc::new(Output {
+            stream,
+            state: Mutex::new(State::default()),
+            stuck: Notify::new(),
+        })
+    }
+
+    /// Hands `wbuf`'s bytes over to be written when this worker's turn ends
+    /// (`wbuf` comes back empty, usually with the previous buffer's capacity).
+    /// False, taking nothing, when the socket was found full: the connection
+    /// must then write itself (see [`Output::take`]), so a client that does
+    /// not read holds its connection up instead of piling up replies.
+    pub fn defer(self: &Arc<Self>, wbuf: &mut BytesMut) -> bool {
+        let mut st = self.state.lock();
+        if st.stuck {
+            return false;
+        }
+        if st.closed {
+            wbuf.clear();
+            return true;
+        }
+        if st.buf.is_empty() {
+            std::mem::swap(&mut st.buf, wbuf);
+        } else {
+            st.buf.extend_from_slice(wbuf);
+            wbuf.clear();
+        }
+        if !st.queued {
+            st.queued = true;
+            drop(st);
+            QUEUE.with(|q| q.borrow_mut().push(self.clone()));
+        }
+        true
+    }
+
+    /// The deferred bytes no worker has written yet, for the connection to
+    /// write itself before anything newer.
+    pub fn take(&self) -> BytesMut {
+        let mut st = self.state.lock();
+        st.stuck = false;
+        std::mem::take(&mut st.buf)
+    }
+
+    /// The connection is ending: what is deferred is written if the socket
+    /// takes it now (as the connection's last write would have been: a
+    /// client that kills itself still gets the reply), the rest is dropped,
+    /// and nothing more is written.
+    pub fn close(&self) {
+        self.write_now();
+        let mut st = self.state.lock();
+        st.closed = true;
+        st.buf = BytesMut::new();
+    }
+
+    /// Writes as much of the deferred bytes as the socket takes now. True
+    /// when some are left (the socket is full).
+    fn write_now(&self) -> bool {
+        let mut st = self.state.lock();
+        st.queued = false;
+        while !st.buf.is_empty() && !st.closed {
+            match self.stream.try_write(&st.buf) {
+                Ok(0) => break,
+                Ok(n) if n >= st.buf.len() => st.buf.clear(),
+                // (`advance`, not `split_to`: no shared header is allocated.)
+                Ok(n) => st.buf.advance(n),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    st.stuck = true;
+                    return true;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                // The connection sees the error on its next read or write.
+                Err(_) => break,
+            }
+        }
+        if st.buf.is_empty() {
+            // Keep the buffer's memory for the next turn, unless it grew big.
+            if st.buf.capacity() > 1 << 20 || st.closed {
+                st.buf = BytesMut::new();
+            } else {
+                st.buf.clear();
+            }
+        }
+        false
+    }
+}
+
+/// Writes every output queued on this thread (the worker's park hook). A
+/// socket that is full keeps the rest, and its connection is woken to wait
+/// for it.
+pub fn write_queued() {
+    let queued = QUEUE.with(|q| std::mem::take(&mut *q.borrow_mut()));
+    if queued.is_empty() {
+        return;
+    }
+    for out in &queued {
+        if out.write_now() {
+            out.stuck.notify_one();
+        }
+    }
+    // Give the (now empty) vector back, so the next turn does not allocate.
+    let mut queued = queued;
+    queued.clear();
+    QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        if q.is_empty() {
+            *q = queued;
+        }
+    });
+}
+
+/// Reads what the socket has into `buf`, waiting for it if nothing is there.
+///
+/// A read that leaves room in `buf` has drained the socket: like tokio's own
+/// `read`, it then marks the socket not ready (by answering `WouldBlock`
+/// inside `try_io`, which clears the readiness seen before the read, never a
+/// newer one), so the next call waits for the poller instead of spending a
+/// `recvfrom` to learn that nothing is there.
+pub async fn read_some(s: &TcpStream, buf: &mut BytesMut) -> std::io::Result<usize> {
+    loop {
+        s.readable().await?;
+        let room = buf.capacity() - buf.len();
+        let mut got = 0;
+        let r = s.try_io(Interest::READABLE, || {
+            let n = s.try_read_buf(buf)?;
+            got = n;
+            if n > 0 && n < room {
+                Err(ErrorKind::WouldBlock.into())
+            } else {
+                Ok(n)
+            }
+        });
+        match r {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                if got > 0 {
+                    return Ok(got);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Writes all of `data`, waiting for the socket as needed.
+pub async fn write_all(s: &TcpStream, mut data: &[u8]) -> std::io::Result<()> {
+    while !data.is_empty() {
+        s.writable().await?;
+        match s.try_write(data) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => data = data.get(n..).unwrap_or_default(),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
