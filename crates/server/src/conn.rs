@@ -702,10 +702,14 @@ impl Conn {
     }
 
     /// Whether this batch's replies may wait for the end of the worker's
-    /// turn ([`crate::output`]): not for a subscriber or a monitor, whose
-    /// writes settle what they owe their publishers.
+    /// turn ([`crate::output`]): only with one worker thread, and not for a
+    /// subscriber or a monitor, whose writes settle what they owe their
+    /// publishers.
     fn can_defer(&self) -> bool {
-        self.subs_owed == 0 && self.feed_rx.is_none() && self.subs.rx.is_none()
+        crate::output::enabled()
+            && self.subs_owed == 0
+            && self.feed_rx.is_none()
+            && self.subs.rx.is_none()
     }
 
     /// Hands this batch's replies to the worker, to be written in one burst

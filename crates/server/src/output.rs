@@ -23,11 +23,18 @@
 //! The socket lives here, behind an `Arc`, so it stays open while a worker
 //! may still write to it: a connection that ends marks its output closed
 //! ([`Output::close`]) and the socket closes when the last holder drops it.
+//!
+//! Only with one worker thread ([`enable`]): with two, on two cores shared
+//! with the load generator, deferring cost 20% of SET's throughput at
+//! pipeline 16 (a worker that steals work from the other parks less often,
+//! so its clients wait longer for their replies), and connections write
+//! their replies themselves there.
 
 use bytes::{Buf, BytesMut};
 use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::io::ErrorKind;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
@@ -52,6 +59,18 @@ struct State {
     /// A worker found the socket full: the connection writes the rest
     /// itself, waiting for the socket, before it defers anything more.
     stuck: bool,
+}
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Turns deferring on (the server does so when it runs one worker thread).
+pub fn enable(on: bool) {
+    ENABLED.store(on, Ordering::Relaxed);
+}
+
+/// Whether connections defer their replies to the worker.
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
 }
 
 thread_local! {

@@ -457,6 +457,7 @@ pub fn run(config: Config) -> i32 {
             .map(|n| n.get())
             .unwrap_or(1),
     };
+    crate::output::enable(threads == 1);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .thread_name("keel-worker")

@@ -1,7 +1,8 @@
 //! Replies handed to the worker to be written at the end of its turn
-//! (`keel_server::output`): they arrive complete and in order, whoever writes
-//! them; a client that stops reading holds up only itself; a worker's queued
-//! replies go out even when the other connections keep it busy.
+//! (`keel_server::output`, with one worker thread): they arrive complete and
+//! in order, whoever writes them; a client that stops reading holds up only
+//! itself. Each test also runs on two workers, where connections write their
+//! replies themselves, as the same behaviour must hold there.
 
 mod common;
 use common::cmd::*;
@@ -118,9 +119,7 @@ fn unread_replies_stay_whole_and_in_order_two_threads() {
 }
 
 /// Many clients at once, each pipelining and checking its own replies: no
-/// reply is lost, doubled or handed to another connection, on one worker and
-/// on two (where a connection can move between workers while its replies
-/// wait on the first one's queue).
+/// reply is lost, doubled or handed to another connection.
 fn many_clients_get_their_own_replies(threads: &str) {
     let s = TestServer::start_with(&["--appendonly", "no", "--server-threads", threads]);
     let port = s.port;

@@ -44,6 +44,27 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     d
 }
 
+/// The worker threads of a server whose test does not choose: one for
+/// about half of the tests, the machine's default (one per core) for the
+/// others, picked by a hash of the test's name (libtest names each test's
+/// thread after it), so a test always gets the same. One worker is the
+/// configuration where replies wait for the end of the worker's turn
+/// (`keel_server::output`); several are where commands run in parallel.
+/// `KEEL_TEST_SERVER_THREADS=N` gives every such server N.
+fn default_threads(extra: &[&str]) -> Option<String> {
+    if extra.contains(&"--server-threads") {
+        return None;
+    }
+    if let Ok(n) = std::env::var("KEEL_TEST_SERVER_THREADS") {
+        return Some(n);
+    }
+    let name = std::thread::current().name().unwrap_or("").to_string();
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
+    (h % 2 == 0).then(|| "1".to_string())
+}
+
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_keel-server")
 }
@@ -80,6 +101,9 @@ impl TestServer {
         args.extend(["--port".to_string(), port.to_string()]);
         args.extend(["--dir".to_string(), dir.display().to_string()]);
         args.extend(rest.iter().map(|s| s.to_string()));
+        if let Some(n) = default_threads(rest) {
+            args.extend(["--server-threads".to_string(), n]);
+        }
         let mut command = match wrapper.split_first() {
             Some((w, rest)) => {
                 let mut c = Command::new(w);
