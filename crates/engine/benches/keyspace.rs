@@ -4,7 +4,8 @@
 //! pipelined batch of 16 GETs run one by one, with and without
 //! `Engine::prefetch` first (what pays for its one `unsafe`, the prefetch
 //! instruction), and the same for SISMEMBER on one large set; and ZADD moving
-//! members of a 100k-member sorted set (tree descents).
+//! members of a 100k-member sorted set (tree descents); and SET on 1 and on
+//! 2 threads at once, on keys spread over the shards and on one key.
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -185,5 +186,73 @@ fn keyspace(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, keyspace);
+/// The engine alone on 1 and on 2 threads (no sockets, no client competing
+/// for the cores): each thread runs its share of the commands with its own
+/// session, on keys spread over the keyspace (so over the shards), or all on
+/// one key (one shard). The time per command on 2 threads over the time on
+/// 1 is how the engine's shards let commands run in parallel.
+fn threads(c: &mut Criterion) {
+    let engine = Engine::new(
+        EngineConfig::default(),
+        Arc::new(SystemClock),
+        Arc::new(NullSink),
+    );
+    let keys: Vec<Bytes> = (0..KEYS)
+        .map(|i| Bytes::from(format!("key:{i:012}")))
+        .collect();
+    let value = Bytes::from(vec![b'v'; 64]);
+    let set = argv(&[b"SET", b"k", b"v"]);
+    let Lookup::Found(set_cmd) = resolve(&set) else {
+        return;
+    };
+    let mut session = Session::default();
+    for k in &keys {
+        let a = [Bytes::from_static(b"SET"), k.clone(), value.clone()];
+        engine.execute(&mut session, set_cmd, &a);
+    }
+    // Each thread its own copies of the arguments, so no reference count is
+    // shared between the threads but the stored values'.
+    let own: Vec<(Vec<Bytes>, Bytes)> = (0..2)
+        .map(|_| {
+            let k = keys.iter().map(|k| Bytes::copy_from_slice(k)).collect();
+            (k, Bytes::copy_from_slice(&value))
+        })
+        .collect();
+    let mut g = c.benchmark_group("engine threads (100k keys)");
+    for (name, spread) in [
+        ("SET overwrite, keys spread", true),
+        ("SET, one key", false),
+    ] {
+        for t in [1usize, 2] {
+            g.bench_function(format!("{name}, {t} thread(s)"), |b| {
+                b.iter_custom(|iters| {
+                    let per = (iters as usize).div_ceil(t);
+                    let start = std::time::Instant::now();
+                    std::thread::scope(|s| {
+                        for (id, (keys, value)) in own.iter().enumerate().take(t) {
+                            let engine = &engine;
+                            s.spawn(move || {
+                                let mut session = Session::default();
+                                let mut i = id * 7;
+                                for _ in 0..per {
+                                    i = if spread { (i + 7919) % KEYS } else { 0 };
+                                    let a = [
+                                        Bytes::from_static(b"SET"),
+                                        keys[i].clone(),
+                                        value.clone(),
+                                    ];
+                                    black_box(engine.execute(&mut session, set_cmd, &a));
+                                }
+                            });
+                        }
+                    });
+                    start.elapsed()
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, keyspace, threads);
 criterion_main!(benches);
