@@ -1051,8 +1051,8 @@ impl<'e, 'l> Ctx<'e, 'l> {
     }
 
     /// Starts loading what the lookups of `keys` (in the current database,
-    /// all locked) will read, so a command on many keys (MSET, MGET, DEL)
-    /// waits for their cache misses together instead of one after another:
+    /// all locked) will read, so a command on many keys (MSET) waits for
+    /// their cache misses together instead of one after another:
     /// first each key's table line, then (the lines have arrived or are on
     /// their way) each key's slot. A hint only: it changes nothing.
     pub fn prefetch_keys<'k>(&mut self, keys: impl Iterator<Item = &'k Bytes>) {
