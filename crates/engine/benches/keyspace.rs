@@ -9,7 +9,7 @@
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
-use keel_engine::{resolve, Engine, EngineConfig, Lookup, NullSink, Session, SystemClock};
+use keel_engine::{resolve, Command, Engine, EngineConfig, Lookup, NullSink, Session, SystemClock};
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -19,29 +19,38 @@ fn argv(words: &[&[u8]]) -> Vec<Bytes> {
     words.iter().map(|w| Bytes::copy_from_slice(w)).collect()
 }
 
-fn keyspace(c: &mut Criterion) {
+/// An engine holding `KEYS` keys with 64-byte values: the engine, the keys,
+/// the value and SET's table entry.
+fn loaded() -> Option<(Engine, Vec<Bytes>, Bytes, &'static Command)> {
     let engine = Engine::new(
         EngineConfig::default(),
         Arc::new(SystemClock),
         Arc::new(NullSink),
     );
-    let mut session = Session::default();
     let keys: Vec<Bytes> = (0..KEYS)
         .map(|i| Bytes::from(format!("key:{i:012}")))
         .collect();
     let value = Bytes::from(vec![b'v'; 64]);
-    let set = argv(&[b"SET", b"k", b"v"]);
-    let Lookup::Found(set_cmd) = resolve(&set) else {
-        return;
+    let Lookup::Found(set_cmd) = resolve(&argv(&[b"SET", b"k", b"v"])) else {
+        return None;
     };
-    let get = argv(&[b"GET", b"k"]);
-    let Lookup::Found(get_cmd) = resolve(&get) else {
-        return;
-    };
+    let mut session = Session::default();
     for k in &keys {
         let a = [Bytes::from_static(b"SET"), k.clone(), value.clone()];
         engine.execute(&mut session, set_cmd, &a);
     }
+    Some((engine, keys, value, set_cmd))
+}
+
+fn keyspace(c: &mut Criterion) {
+    let Some((engine, keys, value, set_cmd)) = loaded() else {
+        return;
+    };
+    let mut session = Session::default();
+    let get = argv(&[b"GET", b"k"]);
+    let Lookup::Found(get_cmd) = resolve(&get) else {
+        return;
+    };
     let mut g = c.benchmark_group("keyspace (100k keys)");
     let mut i = 0usize;
     g.bench_function("GET hit", |b| {
@@ -192,24 +201,9 @@ fn keyspace(c: &mut Criterion) {
 /// one key (one shard). The time per command on 2 threads over the time on
 /// 1 is how the engine's shards let commands run in parallel.
 fn threads(c: &mut Criterion) {
-    let engine = Engine::new(
-        EngineConfig::default(),
-        Arc::new(SystemClock),
-        Arc::new(NullSink),
-    );
-    let keys: Vec<Bytes> = (0..KEYS)
-        .map(|i| Bytes::from(format!("key:{i:012}")))
-        .collect();
-    let value = Bytes::from(vec![b'v'; 64]);
-    let set = argv(&[b"SET", b"k", b"v"]);
-    let Lookup::Found(set_cmd) = resolve(&set) else {
+    let Some((engine, keys, value, set_cmd)) = loaded() else {
         return;
     };
-    let mut session = Session::default();
-    for k in &keys {
-        let a = [Bytes::from_static(b"SET"), k.clone(), value.clone()];
-        engine.execute(&mut session, set_cmd, &a);
-    }
     // Each thread its own copies of the arguments, so no reference count is
     // shared between the threads but the stored values'.
     let own: Vec<(Vec<Bytes>, Bytes)> = (0..2)
