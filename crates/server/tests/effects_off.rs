@@ -104,10 +104,7 @@ fn dirty_count_is_the_same_with_the_aof_off() {
     let mut counts = Vec::new();
     for s in [&on, &off] {
         let mut con = s.conn();
-        let before: u64 = info_field(&mut con, "persistence", "rdb_changes_since_last_save")
-            .unwrap()
-            .parse()
-            .unwrap();
+        let before: u64 = info_num(&mut con, "persistence", "rdb_changes_since_last_save");
         for (_, setup, change) in CHANGES {
             let _: Value = c(setup).query(&mut con).unwrap();
             let _: Value = c(change).query(&mut con).unwrap();
@@ -115,10 +112,7 @@ fn dirty_count_is_the_same_with_the_aof_off() {
         // Writes that change nothing count nothing.
         let _: Value = c("SADD t b").query(&mut con).unwrap();
         let _: Value = c("HSET h g 2").query(&mut con).unwrap();
-        let after: u64 = info_field(&mut con, "persistence", "rdb_changes_since_last_save")
-            .unwrap()
-            .parse()
-            .unwrap();
+        let after: u64 = info_num(&mut con, "persistence", "rdb_changes_since_last_save");
         counts.push(after - before);
     }
     assert!(counts[0] >= CHANGES.len() as u64, "{counts:?}");

@@ -401,18 +401,9 @@ fn memory_commands() {
     assert!(malloc.contains("Begin jemalloc statistics"), "{malloc}");
     assert!(malloc.contains("bins:"), "{malloc}");
     // INFO memory fields are present and plausible.
-    let used: u64 = info_field(&mut con, "memory", "used_memory")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let rss: u64 = info_field(&mut con, "memory", "used_memory_rss")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let peak: u64 = info_field(&mut con, "memory", "used_memory_peak")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let used: u64 = info_num(&mut con, "memory", "used_memory");
+    let rss: u64 = info_num(&mut con, "memory", "used_memory_rss");
+    let peak: u64 = info_num(&mut con, "memory", "used_memory_peak");
     assert!(
         used > 100_000 && rss >= used / 2 && peak >= used,
         "{used} {rss} {peak}"
@@ -531,10 +522,7 @@ fn flushing_workload_restarts_within_the_memory_that_was_in_use() {
     );
     let mut con = s.conn();
     assert_eq!(i(&mut con, "DBSIZE"), 2000);
-    let peak: u64 = info_field(&mut con, "memory", "used_memory_peak")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let peak: u64 = info_num(&mut con, "memory", "used_memory_peak");
     assert!(peak <= max, "peak while loading {peak} > maxmemory {max}");
 }
 
@@ -557,10 +545,7 @@ fn a_huge_pipeline_overshoots_maxmemory_by_a_bounded_amount() {
         p.cmd("SET").arg(format!("big:{i}")).arg(&value).ignore();
     }
     let _: () = p.query(&mut con).unwrap();
-    let peak: u64 = info_field(&mut con, "memory", "used_memory_peak")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let peak: u64 = info_num(&mut con, "memory", "used_memory_peak");
     assert!(evicted(&mut con) > 40_000, "evicted {}", evicted(&mut con));
     assert!(
         peak <= max + (8 << 20),

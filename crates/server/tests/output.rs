@@ -152,12 +152,7 @@ fn many_clients_get_their_own_replies(threads: &str) {
     }
     // The byte count in INFO includes the deferred replies.
     let mut c1 = s.conn();
-    let info: String = c("INFO").arg("stats").query(&mut c1).unwrap();
-    let out: u64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("total_net_output_bytes:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap();
+    let out: u64 = info_num(&mut c1, "stats", "total_net_output_bytes");
     assert!(out > 24 * 150 * 8 * 10, "total_net_output_bytes {out}");
 }
 

@@ -163,10 +163,7 @@ fn config_set_maxclients_and_slowlog_take_effect() {
         b"-ERR max number of clients reached\r\n"
     );
     assert!(third.closed());
-    let rejected: i64 = info_field(&mut con, "stats", "rejected_connections")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let rejected: i64 = info_num(&mut con, "stats", "rejected_connections");
     assert!(rejected >= 1);
     assert_eq!(v(&mut con, "CONFIG SET maxclients 10000"), Value::Okay);
     let mut fourth = s.raw();
@@ -235,10 +232,7 @@ fn config_resetstat() {
     let errs: String = q(&mut con, "INFO errorstats");
     assert!(errs.contains("errorstat_ERR:count=1"), "{errs}");
     assert!(info_field(&mut con, "stats", "expired_keys").unwrap() != "0");
-    let before: i64 = info_field(&mut con, "stats", "total_commands_processed")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let before: i64 = info_num(&mut con, "stats", "total_commands_processed");
     assert!(before >= 6, "{before}");
     assert_eq!(v(&mut con, "CONFIG RESETSTAT"), Value::Okay);
     let stats: String = q(&mut con, "INFO commandstats");
@@ -250,10 +244,7 @@ fn config_resetstat() {
         info_field(&mut con, "stats", "total_error_replies").unwrap(),
         "0"
     );
-    let after: i64 = info_field(&mut con, "stats", "total_commands_processed")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let after: i64 = info_num(&mut con, "stats", "total_commands_processed");
     assert!(after <= 5 && after < before, "{after}");
     // The keyspace is untouched.
     assert_eq!(q::<i64>(&mut con, "DBSIZE"), 1);
@@ -282,10 +273,7 @@ fn commandstats_count_pipelined_calls_seen_by_other_clients() {
     assert!(stats.contains("cmdstat_set:calls=301,"), "{stats}");
     assert!(stats.contains("cmdstat_get:calls=50,"), "{stats}");
     assert!(stats.contains("cmdstat_incr:calls=50,"), "{stats}");
-    let total: i64 = info_field(&mut b, "stats", "total_commands_processed")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let total: i64 = info_num(&mut b, "stats", "total_commands_processed");
     // 401 pipelined, plus INFO commandstats on the other connection (and
     // whatever the test client sent to set up: HELLO, CLIENT SETINFO...).
     assert!(total >= 402, "{total}");

@@ -67,6 +67,15 @@ pub fn info_field(con: &mut Connection, section: &str, field: &str) -> Option<St
         .map(|s| s.trim().to_string())
 }
 
+/// A numeric INFO field; panics (failing the test) if it is missing or not a
+/// number of type `T`.
+pub fn info_num<T: std::str::FromStr>(con: &mut Connection, section: &str, field: &str) -> T {
+    let v =
+        info_field(con, section, field).unwrap_or_else(|| panic!("INFO {section} has no {field}"));
+    v.parse()
+        .unwrap_or_else(|_| panic!("INFO {section} {field}: not a number: {v}"))
+}
+
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
