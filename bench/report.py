@@ -148,10 +148,19 @@ def throughput_table(runs, status, order):
            "| Redis p50 / p99 ms | CPU µs/req keel | CPU µs/req Redis | CPU keel/Redis "
            "| Client busy keel / Redis | Target |",
            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
-    # What redis-benchmark sends at pipeline 16 on its core at most: PING's
-    # rate against the faster server.
-    pings = [median([x["ops"] for x in rs]) for rs in runs.get("PING P16", {}).values() if rs]
-    ceiling = max(pings) if pings else None
+    def ping(pipeline, field):
+        """PING's median `field` at this pipeline, per server."""
+        rs = runs.get(f"PING {pipeline}", {})
+        return {s: median([x[field] for x in rs[s] if x[field] is not None])
+                for s in SERVERS if rs.get(s)}
+
+    # What redis-benchmark sends on its core at most: PING's rate against the
+    # faster server (pipeline 16 for the P16 rows, 1 for the P1 and AOF rows).
+    ceilings = {p: max(v.values()) if v else None
+                for p, v in (("P16", ping("P16", "ops")), ("P1", ping("P1", "ops")))}
+    # What each server spends on a PING at pipeline 1: about the fixed cost of a
+    # request there (a read, a write, the wake-ups), whatever the command.
+    ping_cpu = ping("P1", "cpu_us")
     for label in order:
         cells = {}
         byround = {}
@@ -186,11 +195,22 @@ def throughput_table(runs, status, order):
         t = target_for(label)
         tcell = "—" if t is None else t[0] + ("" if rm is None else mark(t[1](rm, cm)))
         redis_rs = runs.get(label, {}).get("redis", [])
-        if (t is not None and label.endswith(" P16") and ceiling and redis_rs
-                and rm is not None and rm < 1.5):
-            need = 1.5 * median([x["ops"] for x in redis_rs])
-            if need > ceiling:
-                tcell += f" (needs {fmt_ops(need)}/s: over the client's ceiling)"
+        # A target above what the client can send, or a CPU target below what
+        # either server spends on the cheapest request, says so.
+        want = {" P16": (1.5, "P16"), ", AOF always": (2.0, "P1")}
+        for suffix, (x, p) in want.items():
+            if (t is not None and label.endswith(suffix) and ceilings[p] and redis_rs
+                    and rm is not None and rm < x):
+                need = x * median([r["ops"] for r in redis_rs])
+                if need > ceilings[p]:
+                    tcell += f" (needs {fmt_ops(need)}/s: over the client's ceiling)"
+        if (t is not None and label.endswith(" P1") and "," not in label and cm is not None
+                and cm > 0.67 and redis_rs and len(ping_cpu) == 2):
+            need = 0.67 * median([r["cpu_us"] for r in redis_rs])
+            floor = min(ping_cpu.values())
+            if need < floor:
+                tcell += (f" (CPU needs ≤{need:.1f} µs/req: less than either server"
+                          f" spends on a PING, {floor:.1f})")
         out.append(f"| {label} | {cells['keel']['ops']} | {cells['redis']['ops']} | {ratio} "
                    f"| {cells['keel']['lat']} | {cells['redis']['lat']} | {cells['keel']['cpu']} "
                    f"| {cells['redis']['cpu']} | {cratio} "

@@ -430,6 +430,26 @@ impl AofWriter {
         self.status.written_ticket.load(Ordering::Acquire) >= ticket
     }
 
+    /// Makes the records up to `ticket` safe from the calling thread, as the
+    /// policy defines it: under `always` written and fsynced (one fsync covers
+    /// everything appended so far: the worker's burst of replies waits for it,
+    /// as Redis's `beforeSleep` does), under `everysec` and `no` handed to the OS
+    /// ([`AofWriter::write_through`]). False when they are not (a write or fsync
+    /// error): the caller must then wait for them before it replies.
+    pub fn settle(&self, ticket: u64) -> bool {
+        if self.policy() != FsyncPolicy::Always {
+            return self.write_through(ticket);
+        }
+        if self.status.durable_ticket.load(Ordering::Acquire) >= ticket {
+            return true;
+        }
+        // Not `write_pending(ticket)`: that returns as soon as the records are
+        // written, and they may be waiting for another thread's fsync. Taking
+        // the write lock waits for that fsync, then writes and fsyncs the rest.
+        self.write_pending(u64::MAX);
+        self.status.durable_ticket.load(Ordering::Acquire) >= ticket
+    }
+
     /// Makes sure the records up to `ticket` have been handed to the OS (written,
     /// not necessarily fsynced), writing them from the calling thread if needed.
     /// Under `everysec` and `no` a connection calls this before it replies, so an

@@ -296,7 +296,15 @@ impl Conn {
     async fn serve(&mut self, stream: TcpStream) {
         let out = crate::output::Output::new(stream);
         self.serve_on(&out).await;
-        out.close();
+        // Deferred replies go out only if the records they wait for are safe.
+        let needs = out.needs();
+        let safe = needs == 0
+            || self
+                .server
+                .persistence
+                .writer()
+                .is_none_or(|w| w.settle(needs));
+        out.close(safe);
         let _ = socket2::SockRef::from(&out.stream).shutdown(std::net::Shutdown::Write);
     }
 
@@ -529,15 +537,21 @@ impl Conn {
                 info.resp = self.session.resp;
                 info.last_cmd = self.last_cmd.to_string();
             }
-            self.wait_durable().await;
-            if self.after == After::Close {
-                let _ = self.flush(out, &mut wbuf).await;
-                break;
-            }
-            if !(self.can_defer() && !stuck && self.defer(out, &mut wbuf))
-                && self.flush(out, &mut wbuf).await.is_err()
-            {
-                break;
+            // A deferred reply waits for its records in the worker's burst;
+            // one written here waits for them first.
+            let deferred = self.after != After::Close
+                && self.can_defer()
+                && !stuck
+                && self.defer(out, &mut wbuf);
+            if !deferred {
+                self.wait_durable().await;
+                if self.after == After::Close {
+                    let _ = self.flush(out, &mut wbuf).await;
+                    break;
+                }
+                if self.flush(out, &mut wbuf).await.is_err() {
+                    break;
+                }
             }
             // Return memory after a large request.
             if rbuf.is_empty() && rbuf.capacity() > 1 << 20 {
@@ -653,6 +667,12 @@ impl Conn {
             return;
         }
         self.acked_ticket = ticket;
+        self.wait_ticket(ticket).await;
+    }
+
+    /// Waits until the AOF records up to `ticket` are safe (see
+    /// [`Conn::wait_durable`]).
+    async fn wait_ticket(&mut self, ticket: u64) {
         let Some(w) = self.server.persistence.writer() else {
             return;
         };
@@ -717,12 +737,21 @@ impl Conn {
     /// connection must write them itself (its socket was found full).
     fn defer(&mut self, out: &Arc<crate::output::Output>, wbuf: &mut BytesMut) -> bool {
         self.stat_run.publish(&self.server);
-        if wbuf.is_empty() {
-            return true;
-        }
+        // The records of this client's writes must be safe before the worker
+        // writes these replies (or before its next reply, if there is none).
+        let ticket = self.session.ticket;
+        let writer = if ticket > self.acked_ticket {
+            self.server.persistence.writer()
+        } else {
+            None
+        };
         let n = wbuf.len() as u64;
-        if !out.defer(wbuf) {
+        if !out.defer(wbuf, writer.as_ref().map(|w| (w, ticket))) {
             return false;
+        }
+        self.acked_ticket = self.acked_ticket.max(ticket);
+        if n == 0 {
+            return true;
         }
         self.server
             .stats
@@ -740,8 +769,12 @@ impl Conn {
         wbuf: &mut BytesMut,
     ) -> std::io::Result<()> {
         self.stat_run.publish(&self.server);
-        // What was deferred and not yet written goes first.
-        let earlier = out.take();
+        // What was deferred and not yet written goes first, once the records
+        // it waits for are safe.
+        let (earlier, needs) = out.take();
+        if needs > 0 {
+            self.wait_ticket(needs).await;
+        }
         if wbuf.is_empty() && earlier.is_empty() {
             return Ok(());
         }
