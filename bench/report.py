@@ -350,10 +350,12 @@ def section(meta, t1, t2):
         "run's wall time: near 100% the client, on its one core, sets the rate, and the "
         "throughput ratio says little about the server (its CPU µs/req still does). "
         "✓/✗ compare the median with the target. The PING rows measure the load generator "
-        "itself: PING is the cheapest command there is, so PING P16's rate against the faster "
-        "server is about the most redis-benchmark sends from its core at pipeline 16. A "
-        "pipeline-16 target whose 1.5× Redis's rate is above it says so: no server could "
-        "reach it with this client.",
+        "itself: PING is the cheapest command there is, so PING's rate against the faster "
+        "server is about the most redis-benchmark sends from its core at that pipeline. A "
+        "target above it (1.5× Redis's rate at pipeline 16, 2× with `appendfsync always` at "
+        "pipeline 1) says so: no server could reach it with this client. So does a CPU target "
+        "at pipeline 1 below what either server spends on a PING there, which is about the "
+        "fixed cost of any request (its read, its write and the wake-ups).",
         "",
         "### Throughput, latency, server CPU", ""]
     lines += t1
