@@ -643,6 +643,23 @@ impl Engine {
         }
     }
 
+    /// Starts loading the table line where a lookup of `key` in `db` begins:
+    /// a hint from a caller that knows its next commands before it runs them
+    /// (the AOF loader). It changes nothing, and skips a shard another thread
+    /// holds. Unlike [`Engine::prefetch`] it releases the shard at once: a
+    /// prefetch is not ordered by the lock's barrier, so the next key's
+    /// prefetch still overlaps this one's miss.
+    pub fn prefetch_key(&self, db: usize, key: &[u8]) {
+        let Some(shard) = self.shards.get(self.map.shard_of(key)) else {
+            return;
+        };
+        if let Some(g) = shard.try_lock() {
+            if let Some(d) = g.dbs.get(db) {
+                d.map.prefetch_index(key);
+            }
+        }
+    }
+
     /// The locks `cmd` needs for `argv` (see [`Engine::lock_keys`]).
     /// A command that does not write takes no part in a snapshot in progress (see
     /// [`Engine::lock_unsnapshotted`]): its only possible change is a lazy expiry.

@@ -31,6 +31,8 @@ use std::sync::Arc;
 pub const BATCH: usize = 512;
 /// Batches a worker's queue holds before the loader waits for it.
 pub const QUEUE_BATCHES: usize = 8;
+/// How many commands ahead a worker prefetches the key of the next one.
+const PREFETCH_AHEAD: usize = 16;
 
 /// Commands for one worker, their arguments copied into one buffer: one
 /// allocation a batch instead of one an argument, and on the worker each
@@ -61,14 +63,31 @@ impl Batch {
         self.cmds.is_empty()
     }
 
-    /// Calls `f` with each command's database and arguments.
-    fn each(self, mut f: impl FnMut(usize, &[Bytes]) -> bool) {
+    /// Calls `f` with each command's database and arguments, first
+    /// prefetching the key of the command [`PREFETCH_AHEAD`] places further
+    /// on (see [`crate::loader::prefetch_keys`]).
+    fn each(self, engine: &Engine, mut f: impl FnMut(usize, &[Bytes]) -> bool) {
         let data = Bytes::from(self.data);
+        let args = &self.args;
+        let prefetch = |c: Option<&(usize, usize, usize)>| {
+            let Some(&(db, first, n)) = c else { return };
+            if let Some(key) = args
+                .get(first + 1)
+                .filter(|_| n > 1)
+                .and_then(|&(start, len)| data.get(start..start + len))
+            {
+                engine.prefetch_key(db, key);
+            }
+        };
+        for c in self.cmds.iter().take(PREFETCH_AHEAD) {
+            prefetch(Some(c));
+        }
         let mut argv: Vec<Bytes> = Vec::new();
-        for (db, first, n) in self.cmds {
+        for (i, &(db, first, n)) in self.cmds.iter().enumerate() {
+            prefetch(self.cmds.get(i + PREFETCH_AHEAD));
             argv.clear();
             argv.extend(
-                self.args[first..first + n]
+                args[first..first + n]
                     .iter()
                     .map(|&(start, len)| data.slice(start..start + len)),
             );
@@ -141,15 +160,15 @@ fn work(engine: &Engine, rx: &Receiver<Batch>, shared: &Shared) {
     let mut now = LoadClock::default();
     for batch in rx.iter() {
         if !shared.failed.load(Ordering::Relaxed) {
-            batch.each(
-                |db, argv| match run_one(engine, db, argv, now.get(engine)) {
+            batch.each(engine, |db, argv| {
+                match run_one(engine, db, argv, now.get(engine)) {
                     Ok(()) => true,
                     Err(e) => {
                         shared.fail(argv, e);
                         false
                     }
-                },
-            );
+                }
+            });
         }
         shared.finish_one();
     }
@@ -189,11 +208,13 @@ impl ParallelApply<'_> {
             // a bug): apply the batch here.
             self.shared.finish_one();
             let now = self.engine.now_ms();
-            e.0.each(|db, argv| match run_one(self.engine, db, argv, now) {
-                Ok(()) => true,
-                Err(err) => {
-                    self.shared.fail(argv, err);
-                    false
+            e.0.each(self.engine, |db, argv| {
+                match run_one(self.engine, db, argv, now) {
+                    Ok(()) => true,
+                    Err(err) => {
+                        self.shared.fail(argv, err);
+                        false
+                    }
                 }
             });
         }

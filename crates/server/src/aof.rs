@@ -710,6 +710,10 @@ impl Apply for MemoryGuard<'_> {
         r
     }
 
+    fn prefetch(&mut self, cmds: &mut dyn Iterator<Item = (usize, &[Bytes])>) {
+        self.inner.prefetch(cmds);
+    }
+
     fn check_db(&mut self, db: usize) -> Result<(), String> {
         self.inner.check_db(db)
     }
