@@ -21,7 +21,7 @@ fn opts(load_truncated: bool, corrupt: CorruptPolicy) -> LoadOptions {
 fn load(
     dir: &Path,
     o: &LoadOptions,
-    rec: &mut Recorder,
+    rec: &mut dyn keel_persistence::Apply,
 ) -> Result<LoadReport, keel_persistence::LoadError> {
     load_dir(dir, APPENDFILENAME, o, rec, &mut |_| {})
 }
@@ -453,12 +453,16 @@ fn multi_errors() {
     }
 }
 
-#[test]
-fn failing_command() {
-    let mut b = Builder::new();
-    b.cmd(&["SET", "a", "1"]).seal();
-    let bad_start = b.bytes.len() as u64;
-    b.cmd(&["BOOM", "x"]).cmd(&["SET", "b", "2"]).seal();
+/// Writes `b` as a log and loads it (Refuse) with a recorder that refuses
+/// BOOM: the directory, its files, the load's error and what was applied.
+fn load_refusing_boom(
+    b: &Builder,
+) -> (
+    tempfile::TempDir,
+    Vec<std::path::PathBuf>,
+    keel_persistence::LoadError,
+    Recorder,
+) {
     let dir = tempfile::tempdir().unwrap();
     let paths = write_log(dir.path(), &[&b.bytes]);
     let mut rec = Recorder {
@@ -466,6 +470,16 @@ fn failing_command() {
         ..Default::default()
     };
     let e = load(dir.path(), &LoadOptions::default(), &mut rec).unwrap_err();
+    (dir, paths, e, rec)
+}
+
+#[test]
+fn failing_command() {
+    let mut b = Builder::new();
+    b.cmd(&["SET", "a", "1"]).seal();
+    let bad_start = b.bytes.len() as u64;
+    b.cmd(&["BOOM", "x"]).cmd(&["SET", "b", "2"]).seal();
+    let (dir, paths, e, _) = load_refusing_boom(&b);
     assert_eq!(e.offset, bad_start);
     assert!(
         e.message.contains(&format!(
@@ -586,16 +600,25 @@ fn manifest_problems() {
     assert_eq!(r.commands, 0);
 }
 
-#[test]
-fn progress_is_reported() {
+/// `n` SETs of `k0`, `k1` ... to `val`, sealed every `every` commands and
+/// after the last.
+fn sets(n: usize, every: usize, val: &str) -> Builder {
     let mut b = Builder::new();
-    let val = "x".repeat(1000);
-    for i in 0..4000 {
-        b.cmd(&["SET", &format!("k{i}"), &val]);
-        if i % 100 == 99 {
+    for i in 0..n {
+        b.cmd(&["SET", &format!("k{i}"), val]);
+        if i % every == every - 1 {
             b.seal();
         }
     }
+    if n % every != 0 {
+        b.seal();
+    }
+    b
+}
+
+#[test]
+fn progress_is_reported() {
+    let b = sets(4000, 100, &"x".repeat(1000));
     let dir = tempfile::tempdir().unwrap();
     write_log(dir.path(), &[&b.bytes]);
     let mut seen = Vec::new();
@@ -639,14 +662,7 @@ fn engine_apply_loads_into_an_engine() {
     let (engine, _clock) = keel_engine::engine::testing::engine();
     engine.set_loading(true);
     let mut apply = EngineApply::new(&engine);
-    let r = load_dir(
-        dir.path(),
-        APPENDFILENAME,
-        &LoadOptions::default(),
-        &mut apply,
-        &mut |_| {},
-    )
-    .unwrap();
+    let r = load(dir.path(), &LoadOptions::default(), &mut apply).unwrap();
     engine.set_loading(false);
     assert_eq!(r.commands, b.cmds.len() as u64);
     // db 0: a, b, n, l; db 3: c.
@@ -826,25 +842,11 @@ impl keel_persistence::Apply for Hinting {
 /// damage that comes later in the file.
 #[test]
 fn held_commands_are_announced_then_applied_and_fail_first() {
-    let mut b = Builder::new();
-    for i in 0..100 {
-        b.cmd(&["SET", &format!("k{i}"), "v"]);
-        if i % 40 == 39 {
-            b.seal();
-        }
-    }
-    b.seal();
+    let b = sets(100, 40, "v");
     let dir = tempfile::tempdir().unwrap();
     write_log(dir.path(), &[&b.bytes]);
     let mut h = Hinting::default();
-    let r = load_dir(
-        dir.path(),
-        APPENDFILENAME,
-        &LoadOptions::default(),
-        &mut h,
-        &mut |_| {},
-    )
-    .unwrap();
+    let r = load(dir.path(), &LoadOptions::default(), &mut h).unwrap();
     assert_eq!(r.commands, 100);
     assert_eq!(h.rec.applied, b.cmds);
     assert!(
@@ -861,13 +863,7 @@ fn held_commands_are_announced_then_applied_and_fail_first() {
     let bad_start = b.bytes.len() as u64;
     b.cmd(&["BOOM", "x"]).cmd(&["SET", "b", "2"]);
     b.raw(b"?this is not RESP\r\n");
-    let dir = tempfile::tempdir().unwrap();
-    let paths = write_log(dir.path(), &[&b.bytes]);
-    let mut rec = Recorder {
-        fail: vec!["BOOM"],
-        ..Default::default()
-    };
-    let e = load(dir.path(), &LoadOptions::default(), &mut rec).unwrap_err();
+    let (_dir, paths, e, rec) = load_refusing_boom(&b);
     assert_eq!(e.offset, bad_start, "{e}");
     assert!(e.message.contains("BOOM"), "{e}");
     assert_eq!(rec.applied.len(), 1);

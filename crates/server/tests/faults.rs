@@ -75,6 +75,19 @@ fn assert_acked_survive(dir: &std::path::Path, acked: &[usize], len: usize) {
     s2.kill9();
 }
 
+/// Waits (up to 15 s) until `SET after 1` is accepted again.
+fn writes_resume(c: &mut redis::Connection) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let r: redis::RedisResult<()> = redis::cmd("SET").arg("after").arg("1").query(c);
+        if r.is_ok() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "writes did not resume: {r:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 #[test]
 fn full_disk_refuses_writes_then_recovers_without_losing_acknowledged_writes() {
     let Some((dir, _m)) = small_disk("fulldisk") else {
@@ -111,15 +124,7 @@ fn full_disk_refuses_writes_then_recovers_without_losing_acknowledged_writes() {
     assert_eq!(v.len(), value.len());
     // Give the disk space back: writes resume within a few seconds.
     std::fs::remove_file(dir.join("filler")).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let r: redis::RedisResult<()> = redis::cmd("SET").arg("after").arg("1").query(&mut c);
-        if r.is_ok() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "writes did not resume: {r:?}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    writes_resume(&mut c);
     assert_eq!(
         info_field(&mut c, "persistence", "aof_last_write_status"),
         "ok"
@@ -203,15 +208,7 @@ fn full_disk_under_always_holds_the_reply_until_the_record_is_on_disk() {
             assert!(Instant::now() < deadline, "the held reply never came");
             std::thread::sleep(Duration::from_millis(50));
         }
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let r: redis::RedisResult<()> = redis::cmd("SET").arg("after").arg("1").query(&mut c);
-            if r.is_ok() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "writes did not resume: {r:?}");
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        writes_resume(&mut c);
         drop(c);
         s.kill9();
         let _ = writer.join();
