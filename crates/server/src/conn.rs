@@ -334,6 +334,9 @@ impl Conn {
                 rbuf.reserve(step);
             }
             let mut stuck = false;
+            // Whether this read filled the buffer: the client has more queued.
+            let mut filled = false;
+            let room = rbuf.capacity() - rbuf.len();
             let timeout_s = self.server.hot.timeout_s.load(Ordering::Relaxed);
             // As Redis: clients in pub/sub mode never time out.
             let idle_enabled = timeout_s > 0 && self.feed_rx.is_none() && self.subs.total() == 0;
@@ -361,6 +364,7 @@ impl Conn {
                     match r {
                         Ok(0) | Err(_) => break,
                         Ok(n) => {
+                            filled = n == room;
                             self.server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                         }
                     }
@@ -556,6 +560,21 @@ impl Conn {
             // Return memory after a large request.
             if rbuf.is_empty() && rbuf.capacity() > 1 << 20 {
                 rbuf = BytesMut::with_capacity(16 * 1024);
+            }
+            if filled {
+                // A client that keeps its socket full (a bulk load) would
+                // otherwise keep this task running read after read, and the
+                // worker would never park: every other client's reply (and
+                // this client's own, piling up deferred) would wait for the
+                // end of the whole flood. Redis serves each client one read
+                // per event-loop turn; here the replies this worker holds go
+                // out now, and the others get their turn. Measured: a PING
+                // during a flood of SETs from one client, p50 1.97-2.39 ms ->
+                // 0.36-0.41 ms (Redis 0.32); `redis-cli --pipe` of a million
+                // SETs, 5 rounds each: 0.53-0.59 -> 0.61-0.68 s in one series,
+                // 0.57-0.76 -> 0.63-0.74 s in another (Redis 0.96-1.0 s).
+                crate::output::write_queued();
+                tokio::task::yield_now().await;
             }
         }
     }

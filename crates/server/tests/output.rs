@@ -202,3 +202,72 @@ fn a_client_that_kills_itself_gets_the_reply() {
     assert_eq!(raw.read_n(4), b":1\r\n");
     assert!(raw.closes());
 }
+
+/// A client that keeps its socket full (a bulk load that writes far faster
+/// than the server applies it) must not hold up everyone else's replies: the
+/// worker would otherwise find that client ready read after read, never run
+/// out of tasks, and never reach the end of its turn where the replies go
+/// out. The flood here is SORTs of a 100-element list, sent all at once:
+/// each read of it holds hundreds of them, milliseconds of work, so the
+/// client keeps the socket full until it has sent everything. A PING sent
+/// once the flood's replies have begun must be answered while most of the
+/// flood is still to come, not after it.
+fn a_flood_does_not_hold_up_other_replies(threads: &str) {
+    let s = TestServer::start_with(&["--appendonly", "no", "--server-threads", threads]);
+    let mut other = s.conn();
+    let nums: Vec<String> = (1..=100).rev().map(|i| i.to_string()).collect();
+    let _: () = c("RPUSH").arg("l").arg(&nums).query(&mut other).unwrap();
+    // "*100\r\n", then $1 x9, $2 x90 and $3 x1 bulk strings.
+    let reply_len = 6 + 9 * 7 + 90 * 8 + 9;
+    let total = 20_000usize;
+    let flood: Vec<u8> = resp(&["SORT", "l"]).repeat(total).into_bytes();
+    let mut raw = s.raw();
+    let mut rd = raw.stream.try_clone().unwrap();
+    rd.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let reader = {
+        let answered = answered.clone();
+        thread::spawn(move || {
+            let mut buf = vec![0u8; 1 << 16];
+            let mut n = 0;
+            while n < total * reply_len {
+                match rd.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => {
+                        n += k;
+                        answered.store(n / reply_len, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+            }
+        })
+    };
+    let writer = thread::spawn(move || raw.send(&flood));
+    let start = Instant::now();
+    while answered.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the flood got no replies"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+    let pong: String = c("PING").query(&mut other).unwrap();
+    let when = answered.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(pong, "PONG");
+    writer.join().unwrap();
+    reader.join().unwrap();
+    assert_eq!(answered.load(std::sync::atomic::Ordering::SeqCst), total);
+    assert!(
+        when < total / 2,
+        "PING answered only after {when} of the {total} flood replies ({threads} worker(s))"
+    );
+}
+
+#[test]
+fn a_flood_does_not_hold_up_other_replies_one_thread() {
+    a_flood_does_not_hold_up_other_replies("1");
+}
+
+#[test]
+fn a_flood_does_not_hold_up_other_replies_two_threads() {
+    a_flood_does_not_hold_up_other_replies("2");
+}
