@@ -20,6 +20,11 @@
 //! connection writes itself later ([`Output::take`]) goes after what it
 //! deferred, so the bytes on the wire keep their order.
 //!
+//! A connection that keeps its socket full (a bulk load) calls
+//! [`write_queued`] itself after each read that filled its buffer, and then
+//! yields: its task would otherwise stay ready read after read, the worker
+//! would never park, and every other reply would wait for the whole flood.
+//!
 //! The socket lives here, behind an `Arc`, so it stays open while a worker
 //! may still write to it: a connection that ends marks its output closed
 //! ([`Output::close`]) and the socket closes when the last holder drops it.
@@ -238,9 +243,10 @@ impl Output {
     }
 }
 
-/// Writes every output queued on this thread (the worker's park hook). A
-/// socket that is full keeps the rest, and its connection is woken to wait
-/// for it.
+/// Writes every output queued on this thread, after making the AOF records
+/// they wait for safe: the worker's park hook, and a flooding connection's
+/// turn (see the module docs). A socket that is full keeps the rest, and its
+/// connection is woken to wait for it.
 pub fn write_queued() {
     let (queued, writer, needs) = TURN.with(|t| {
         let mut t = t.borrow_mut();
