@@ -26,14 +26,26 @@ use std::sync::Arc;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Effect {
     pub db: usize,
-    pub argv: Vec<Bytes>,
+    pub argv: Args,
 }
 
+/// An effect's arguments. Up to four (`SET k v`, `HSET k f v`, `ZADD k s m`,
+/// `PEXPIREAT k ms`) live inline, so the common writes' effects allocate
+/// nothing; longer ones spill to the heap.
+pub type Args = SmallVec<[Bytes; 4]>;
+
 impl Effect {
-    pub fn new(db: usize, argv: Vec<Bytes>) -> Effect {
-        Effect { db, argv }
+    pub fn new(db: usize, argv: impl Into<Args>) -> Effect {
+        Effect {
+            db,
+            argv: argv.into(),
+        }
     }
 }
+
+/// The effects of one command. Nearly every write has exactly one, kept
+/// inline: no allocation for the list itself on the write path.
+pub type Effects = SmallVec<[Effect; 1]>;
 
 /// Receives the effects of every command, in execution order per key. Called with
 /// the command's shard locks held: implementations must be quick and must not call
@@ -710,7 +722,7 @@ impl Engine {
         session: &Session,
         cmd: &Command,
         argv: &[Bytes],
-    ) -> (Frame, Vec<Effect>) {
+    ) -> (Frame, Effects) {
         let out = self.run_full(locks, session, cmd, argv, false, true);
         (out.frame, out.effects)
     }
@@ -738,7 +750,7 @@ impl Engine {
         let Some(f) = cmd.engine_fn() else {
             return Outcome {
                 frame: Frame::error(format!("ERR '{}' is not an engine command", cmd.facts.name)),
-                effects: Vec::new(),
+                effects: Effects::new(),
                 effect_count: 0,
                 block: None,
             };
@@ -748,7 +760,7 @@ impl Engine {
             locks,
             db: session.db,
             now: session.now_ms.unwrap_or_else(|| self.clock.now_ms()),
-            effects: Vec::new(),
+            effects: Effects::new(),
             keep_effects,
             effect_count: 0,
             lock_miss: false,
@@ -853,7 +865,7 @@ pub struct Ctx<'e, 'l> {
     /// Milliseconds since the epoch when the command started; one value for the
     /// whole command, as Redis caches it.
     pub now: u64,
-    effects: Vec<Effect>,
+    effects: Effects,
     /// Effects are built and kept (see [`EffectSink::wants_effects`]).
     keep_effects: bool,
     /// Effects emitted, kept or not (Redis's dirty count).
@@ -874,7 +886,7 @@ pub struct Ctx<'e, 'l> {
 /// What running one command produced.
 pub struct Outcome {
     pub frame: Frame,
-    pub effects: Vec<Effect>,
+    pub effects: Effects,
     /// How many effects the command emitted, including any not built
     /// because nothing wanted them.
     pub effect_count: u64,
@@ -1126,12 +1138,12 @@ impl<'e, 'l> Ctx<'e, 'l> {
     }
 
     /// Records an effect in the current database.
-    pub fn emit(&mut self, argv: Vec<Bytes>) {
+    pub fn emit(&mut self, argv: impl Into<Args>) {
         self.emit_in(self.db, argv);
     }
 
     /// Records an effect in database `db`.
-    pub fn emit_in(&mut self, db: usize, argv: Vec<Bytes>) {
+    pub fn emit_in(&mut self, db: usize, argv: impl Into<Args>) {
         self.effect_count += 1;
         if self.keep_effects {
             self.effects.push(Effect::new(db, argv));
@@ -1148,12 +1160,12 @@ impl<'e, 'l> Ctx<'e, 'l> {
     /// anything reads effects now ([`EffectSink::wants_effects`]); otherwise
     /// it is only counted. For the commands that run most: building an
     /// effect costs allocations and a reference count per argument.
-    pub fn emit_with(&mut self, argv: impl FnOnce() -> Vec<Bytes>) {
+    pub fn emit_with<A: Into<Args>>(&mut self, argv: impl FnOnce() -> A) {
         self.emit_in_with(self.db, argv);
     }
 
     /// [`Ctx::emit_with`] in database `db`.
-    pub fn emit_in_with(&mut self, db: usize, argv: impl FnOnce() -> Vec<Bytes>) {
+    pub fn emit_in_with<A: Into<Args>>(&mut self, db: usize, argv: impl FnOnce() -> A) {
         self.effect_count += 1;
         if self.keep_effects {
             self.effects.push(Effect::new(db, argv()));
@@ -1246,7 +1258,7 @@ impl Engine {
         let keep = self.keeps_effects();
         let out = self.run_full(&mut locks, session, cmd, argv, false, keep);
         self.emit_counted(&out.effects, out.effect_count);
-        (out.frame, out.effects)
+        (out.frame, out.effects.into_vec())
     }
 }
 

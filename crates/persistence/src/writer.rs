@@ -101,9 +101,25 @@ pub struct Status {
     pub last_fsync_ms: AtomicU64,
     pub pending_since_ms: AtomicU64,
     pub delayed_fsync: AtomicU64,
-    pub write_error: Mutex<Option<String>>,
+    /// The last write or fsync error, until a write succeeds again. Set and
+    /// cleared only through [`Status::set_write_error`], which keeps
+    /// `failing` in step with it.
+    write_error: Mutex<Option<String>>,
+    /// `write_error` is set: every write command asks, and a load is cheaper
+    /// than the mutex (see [`AofWriter::write_error`]).
+    failing: AtomicBool,
     /// Latencies of the last 1024 fsyncs (a ring, for INFO's percentiles).
     pub fsync_us: Mutex<std::collections::VecDeque<u64>>,
+}
+
+impl Status {
+    /// Records (Some) or clears (None) the write error; returns the one it
+    /// replaced.
+    fn set_write_error(&self, e: Option<String>) -> Option<String> {
+        let mut we = self.write_error.lock();
+        self.failing.store(e.is_some(), Ordering::Release);
+        std::mem::replace(&mut *we, e)
+    }
 }
 
 pub struct AofWriter {
@@ -348,6 +364,10 @@ impl AofWriter {
 
     /// The error that stops writes, if the last write or fsync failed.
     pub fn write_error(&self) -> Option<String> {
+        // Asked by every write command: the mutex only when there is an error.
+        if !self.status.failing.load(Ordering::Acquire) {
+            return None;
+        }
         self.status.write_error.lock().clone()
     }
 
@@ -599,8 +619,9 @@ impl AofWriter {
                 f.incr_size += n;
                 f.total_size += n;
                 self.status.written_bytes.fetch_add(n, Ordering::Relaxed);
-                let was_err = self.status.write_error.lock().take();
-                if was_err.is_some() {
+                let was_err = self.status.failing.load(Ordering::Acquire)
+                    && self.status.set_write_error(None).is_some();
+                if was_err {
                     crate::log::notice("AOF write error looks solved, keel can write again.");
                 }
                 true
@@ -610,11 +631,9 @@ impl AofWriter {
                 // Cut off a partial write so the file ends at the last good batch.
                 let _ = f.incr.set_len(len_before);
                 let text = err_text(&e);
-                let mut we = self.status.write_error.lock();
-                if we.is_none() {
+                if self.status.set_write_error(Some(text.clone())).is_none() {
                     crate::log::warning(&format!("Error writing to the AOF file: {text}"));
                 }
-                *we = Some(text);
                 false
             }
         }
@@ -641,7 +660,7 @@ impl AofWriter {
             Err(e) => {
                 let text = format!("fsync: {}", err_text(&e));
                 crate::log::warning(&format!("Error syncing the AOF file: {text}"));
-                *self.status.write_error.lock() = Some(text);
+                self.status.set_write_error(Some(text));
                 false
             }
         }

@@ -41,6 +41,12 @@ impl Persistence {
     pub fn writer(&self) -> Option<Arc<AofWriter>> {
         self.writer.read().clone()
     }
+
+    /// The AOF's last write error, while it lasts. Every write command asks:
+    /// this borrows the writer instead of cloning its `Arc`.
+    pub fn write_error(&self) -> Option<String> {
+        self.writer.read().as_ref().and_then(|w| w.write_error())
+    }
 }
 
 /// The AOF directory for the current configuration.

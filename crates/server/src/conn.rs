@@ -941,7 +941,7 @@ impl Conn {
             ));
         }
         if cmd.is_write() {
-            if let Some(e) = server.persistence.writer().and_then(|w| w.write_error()) {
+            if let Some(e) = server.persistence.write_error() {
                 stat.rejected.fetch_add(1, Ordering::Relaxed);
                 server.count_error(b"MISCONF");
                 return Some(Frame::error(format!(

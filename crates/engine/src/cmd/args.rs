@@ -1,8 +1,12 @@
 //! Helpers shared by command functions: argument parsing with Redis's error texts.
 
+/// For building effects: `smallvec![..]` and `Args::from(argv)` keep the
+/// common ones off the heap (see [`crate::engine::Args`]).
+pub use crate::engine::Args;
 use crate::util;
 use bytes::Bytes;
 use keel_protocol::Frame;
+pub use smallvec::smallvec;
 
 pub const ERR_SYNTAX: &str = "ERR syntax error";
 pub const ERR_NOT_INT: &str = "ERR value is not an integer or out of range";

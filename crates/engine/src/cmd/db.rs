@@ -77,7 +77,7 @@ fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             d.clear();
         }
     }
-    ctx.emit(vec![s("FLUSHDB")]);
+    ctx.emit(smallvec![s("FLUSHDB")]);
     Frame::ok()
 }
 
@@ -88,7 +88,7 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             d.clear();
         }
     }
-    ctx.emit(vec![s("FLUSHALL")]);
+    ctx.emit(smallvec![s("FLUSHALL")]);
     Frame::ok()
 }
 
@@ -106,7 +106,7 @@ fn swapdb(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         }
     }
     // Redis counts SWAPDB as a change even when a == b; so does keel.
-    ctx.emit(vec![s("SWAPDB"), n(a as i64), n(b as i64)]);
+    ctx.emit(smallvec![s("SWAPDB"), n(a as i64), n(b as i64)]);
     Frame::ok()
 }
 

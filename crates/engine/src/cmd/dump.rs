@@ -99,7 +99,7 @@ fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     }
     if ttl != 0 && ttl <= now && !ctx.engine.is_loading() {
         if deleted {
-            ctx.emit(vec![s("DEL"), key.clone()]);
+            ctx.emit(smallvec![s("DEL"), key.clone()]);
             ctx.notify(GENERIC, "del", key);
         }
         return Frame::ok();
@@ -113,7 +113,7 @@ fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         entry.set_lru((clock.wrapping_sub(idle) & LRU_MASK) as u32);
     }
     ctx.insert(key, entry);
-    let mut effect = vec![s("RESTORE"), key.clone(), n(ttl), argv[3].clone()];
+    let mut effect: Args = smallvec![s("RESTORE"), key.clone(), n(ttl), argv[3].clone()];
     if replace {
         effect.push(s("REPLACE"));
     }

@@ -135,9 +135,9 @@ fn hset(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             .count())
     }));
     ctx.emit_with(|| {
-        let mut effect = Vec::with_capacity(argv.len());
+        let mut effect = Args::with_capacity(argv.len());
         effect.push(s("HSET"));
-        effect.extend_from_slice(&argv[1..]);
+        effect.extend(argv[1..].iter().cloned());
         effect
     });
     ctx.notify(HASH, "hset", key);
@@ -162,7 +162,12 @@ fn hsetnx(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     if !set {
         return Frame::Integer(0);
     }
-    ctx.emit(vec![s("HSET"), key.clone(), field.clone(), value.clone()]);
+    ctx.emit(smallvec![
+        s("HSET"),
+        key.clone(),
+        field.clone(),
+        value.clone()
+    ]);
     ctx.notify(HASH, "hset", key);
     Frame::Integer(1)
 }
@@ -172,7 +177,7 @@ fn hdel(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let Some(h) = tri!(write(ctx, key)) else {
         return Frame::Integer(0);
     };
-    let mut effect = vec![s("HDEL"), key.clone()];
+    let mut effect: Args = smallvec![s("HDEL"), key.clone()];
     for f in &argv[2..] {
         if h.remove(f) {
             effect.push(f.clone());
@@ -207,7 +212,7 @@ fn hincrby(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         h.insert(field, util::fmt_i64(new), &t);
         Ok(new)
     }));
-    ctx.emit(vec![
+    ctx.emit(smallvec![
         s("HSET"),
         key.clone(),
         field.clone(),
@@ -237,7 +242,12 @@ fn hincrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         h.insert(field, &text, &t);
         Ok(text)
     }));
-    ctx.emit(vec![s("HSET"), key.clone(), field.clone(), text.clone()]);
+    ctx.emit(smallvec![
+        s("HSET"),
+        key.clone(),
+        field.clone(),
+        text.clone()
+    ]);
     ctx.notify(HASH, "hincrbyfloat", key);
     Frame::Bulk(text)
 }

@@ -223,14 +223,14 @@ fn expire_generic(
     }
     if when <= ctx.now as i64 && !ctx.engine.is_loading() {
         ctx.remove(key);
-        ctx.emit(vec![s("DEL"), key.clone()]);
+        ctx.emit(smallvec![s("DEL"), key.clone()]);
         ctx.notify(GENERIC, "del", key);
         return int(1);
     }
     // While loading a past time is kept (the key expires once loading ends); 0
     // would mean "no TTL" in keel, so the earliest representable time is 1.
     ctx.set_expire(key, when.max(1) as u64);
-    ctx.emit(vec![s("PEXPIREAT"), key.clone(), n(when)]);
+    ctx.emit(smallvec![s("PEXPIREAT"), key.clone(), n(when)]);
     ctx.notify(GENERIC, "expire", key);
     int(1)
 }
@@ -283,7 +283,7 @@ fn persist(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         _ => return int(0),
     }
     ctx.set_expire(key, 0);
-    ctx.emit(vec![s("PERSIST"), key.clone()]);
+    ctx.emit(smallvec![s("PERSIST"), key.clone()]);
     ctx.notify(GENERIC, "persist", key);
     int(1)
 }
@@ -318,7 +318,7 @@ fn rename_generic(ctx: &mut Ctx, argv: &[Bytes], nx: bool) -> Frame {
         return err(ERR_NO_KEY);
     };
     ctx.insert(dst, entry);
-    ctx.emit(vec![s("RENAME"), src.clone(), dst.clone()]);
+    ctx.emit(smallvec![s("RENAME"), src.clone(), dst.clone()]);
     ctx.notify(GENERIC, "rename_from", src);
     ctx.notify(GENERIC, "rename_to", dst);
     if nx {
@@ -363,7 +363,7 @@ fn copy(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     }
     let now = ctx.now;
     ctx.insert_in(dst_db, dst, Entry::new(value, expire_at, now));
-    let mut effect = vec![s("COPY"), src.clone(), dst.clone()];
+    let mut effect: Args = smallvec![s("COPY"), src.clone(), dst.clone()];
     if db_given {
         effect.push(s("DB"));
         effect.push(n(dst_db as i64));
@@ -394,7 +394,7 @@ fn move_cmd(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         return int(0);
     };
     ctx.insert_in(dst_db, key, entry);
-    ctx.emit(vec![s("MOVE"), key.clone(), n(dst_db as i64)]);
+    ctx.emit(smallvec![s("MOVE"), key.clone(), n(dst_db as i64)]);
     ctx.notify_in(GENERIC, "move_from", src_db, key);
     ctx.notify_in(GENERIC, "move_to", dst_db, key);
     int(1)

@@ -149,7 +149,7 @@ fn pop_count(ctx: &mut Ctx, key: &Bytes, back: bool, count: usize) -> Vec<Bytes>
     popped(ctx, key, back, emptied);
     let name = if back { "RPOP" } else { "LPOP" };
     let popped = out.len() as i64;
-    ctx.emit_with(|| vec![s(name), key.clone(), n(popped)]);
+    ctx.emit_with(|| smallvec![s(name), key.clone(), n(popped)]);
     out
 }
 
@@ -164,7 +164,7 @@ fn pop_one(ctx: &mut Ctx, key: &Bytes, back: bool) -> Option<Bytes> {
         _ => return None,
     };
     popped(ctx, key, back, emptied);
-    ctx.emit_with(|| vec![s(if back { "RPOP" } else { "LPOP" }), key.clone()]);
+    ctx.emit_with(|| smallvec![s(if back { "RPOP" } else { "LPOP" }), key.clone()]);
     Some(v)
 }
 
@@ -217,7 +217,7 @@ fn push_generic(ctx: &mut Ctx, argv: &[Bytes], back: bool, xx: bool) -> Frame {
         }
     };
     ctx.emit_with(|| {
-        let mut fx = Vec::with_capacity(argv.len());
+        let mut fx = Args::with_capacity(argv.len());
         fx.push(s(if back { "RPUSH" } else { "LPUSH" }));
         fx.push(key.clone());
         fx.extend(elems.iter().cloned());
@@ -413,7 +413,12 @@ fn lset(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     if !ok {
         return err(ERR_INDEX);
     }
-    ctx.emit(vec![s("LSET"), key.clone(), argv[2].clone(), value.clone()]);
+    ctx.emit(smallvec![
+        s("LSET"),
+        key.clone(),
+        argv[2].clone(),
+        value.clone()
+    ]);
     ctx.notify(LIST, "lset", key);
     Frame::ok()
 }
@@ -435,7 +440,7 @@ fn linsert(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         return Frame::Integer(-1);
     }
     let len = l.len();
-    ctx.emit(vec![
+    ctx.emit(smallvec![
         s("LINSERT"),
         key.clone(),
         s(if after { "AFTER" } else { "BEFORE" }),
@@ -456,7 +461,7 @@ fn lrem(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let removed = l.remove(&argv[3], limit, count < 0);
     let emptied = l.is_empty();
     if removed > 0 {
-        ctx.emit(vec![
+        ctx.emit(smallvec![
             s("LREM"),
             key.clone(),
             argv[2].clone(),
@@ -487,7 +492,7 @@ fn ltrim(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     l.del_range(0, ltrim);
     let emptied = l.is_empty();
     if ltrim + rtrim > 0 {
-        ctx.emit(vec![
+        ctx.emit(smallvec![
             s("LTRIM"),
             key.clone(),
             argv[2].clone(),

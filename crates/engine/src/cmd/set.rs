@@ -157,7 +157,7 @@ fn sadd(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         }
     };
     if added > 0 {
-        ctx.emit_with(|| argv.to_vec());
+        ctx.emit_with(|| Args::from(argv));
         ctx.notify(SET, "sadd", key);
     }
     Frame::Integer(added as i64)
@@ -179,7 +179,7 @@ fn srem(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     }
     let emptied = set.is_empty();
     if removed > 0 {
-        ctx.emit_with(|| argv.to_vec());
+        ctx.emit_with(|| Args::from(argv));
         ctx.notify(SET, "srem", key);
         if emptied {
             drop_emptied(ctx, key);
@@ -233,7 +233,7 @@ fn spop(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     };
     let emptied = set.is_empty();
     ctx.notify(SET, "spop", key);
-    ctx.emit(vec![s("SREM"), key.clone(), m.clone()]);
+    ctx.emit(smallvec![s("SREM"), key.clone(), m.clone()]);
     if emptied {
         drop_emptied(ctx, key);
     }
@@ -263,7 +263,7 @@ fn spop_count(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         let out = as_new_set_order(set, &t);
         ctx.notify(SET, "spop", key);
         drop_emptied(ctx, key);
-        ctx.emit(vec![s("DEL"), key.clone()]);
+        ctx.emit(smallvec![s("DEL"), key.clone()]);
         return Frame::Set(out);
     }
     let count = count as usize;
@@ -293,7 +293,7 @@ fn spop_count(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     }
     ctx.notify(SET, "spop", key);
     for chunk in popped.chunks(EFFECT_CHUNK) {
-        let mut effect = Vec::with_capacity(chunk.len() + 2);
+        let mut effect = Args::with_capacity(chunk.len() + 2);
         effect.push(s("SREM"));
         effect.push(key.clone());
         effect.extend(chunk.iter().cloned());
@@ -435,7 +435,7 @@ fn smove(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     if added {
         ctx.notify(SET, "sadd", dst);
     }
-    ctx.emit_with(|| argv.to_vec());
+    ctx.emit_with(|| Args::from(argv));
     Frame::Integer(1)
 }
 
@@ -557,7 +557,7 @@ fn store_result(ctx: &mut Ctx, dst: &Bytes, out: Set, event: &'static str) -> Fr
     if n == 0 {
         // Redis's dbDelete: no expiry check, a present key is deleted.
         if ctx.remove(dst).is_some() {
-            ctx.emit(vec![s("DEL"), dst.clone()]);
+            ctx.emit(smallvec![s("DEL"), dst.clone()]);
             ctx.notify(GENERIC, "del", dst);
         }
         return Frame::Integer(0);
@@ -580,7 +580,7 @@ fn sinterstore(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 /// A *STORE that stored a non-empty result logs itself.
 fn log_store(ctx: &mut Ctx, argv: &[Bytes], reply: &Frame) {
     if matches!(reply, Frame::Integer(n) if *n > 0) {
-        ctx.emit_with(|| argv.to_vec());
+        ctx.emit_with(|| Args::from(argv));
     }
 }
 

@@ -251,7 +251,7 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Frame {
         ctx.expire_if_needed(db, &dest);
         let now = ctx.now;
         ctx.insert(&dest, Entry::new(value, 0, now));
-        ctx.emit(vec![
+        ctx.emit(smallvec![
             s("RESTORE"),
             dest.clone(),
             n(0),
@@ -260,7 +260,7 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Frame {
         ]);
         ctx.notify(LIST, "sortstore", &dest);
     } else if ctx.remove(&dest).is_some() {
-        ctx.emit(vec![s("DEL"), dest.clone()]);
+        ctx.emit(smallvec![s("DEL"), dest.clone()]);
         ctx.notify(GENERIC, "del", &dest);
     }
     Frame::Integer(stored)

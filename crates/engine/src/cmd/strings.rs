@@ -220,7 +220,7 @@ fn set_generic(
         // replaces it.
         let now = ctx.now;
         ctx.replace(key, Entry::new(Value::string(val), 0, now));
-        ctx.emit_with(|| vec![s("SET"), key.clone(), val.clone()]);
+        ctx.emit_with(|| smallvec![s("SET"), key.clone(), val.clone()]);
         ctx.notify(STRING, "set", key);
         return ok;
     }
@@ -269,7 +269,7 @@ fn set_generic(
             };
             ctx.insert(key, Entry::new(Value::string(val), ttl, now));
             ctx.emit_with(|| {
-                let mut fx = vec![s("SET"), key.clone(), val.clone()];
+                let mut fx: Args = smallvec![s("SET"), key.clone(), val.clone()];
                 if let Some(at) = at {
                     fx.push(s("PXAT"));
                     fx.push(ms_arg(at));
@@ -390,12 +390,12 @@ fn getex(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             ctx.notify(GENERIC, "del", key);
         } else {
             ctx.set_expire(key, at);
-            ctx.emit(vec![s("PEXPIREAT"), key.clone(), ms_arg(at)]);
+            ctx.emit(smallvec![s("PEXPIREAT"), key.clone(), ms_arg(at)]);
             ctx.notify(GENERIC, "expire", key);
         }
     } else if o.persist && ttl != 0 {
         ctx.set_expire(key, 0);
-        ctx.emit(vec![s("PERSIST"), key.clone()]);
+        ctx.emit(smallvec![s("PERSIST"), key.clone()]);
         ctx.notify(GENERIC, "persist", key);
     }
     Frame::Bulk(data)
@@ -430,7 +430,7 @@ fn mset_pairs(ctx: &mut Ctx, argv: &[Bytes]) {
         }
     }
     ctx.emit_with(|| {
-        let mut fx = Vec::with_capacity(argv.len());
+        let mut fx = Args::with_capacity(argv.len());
         fx.push(s("MSET"));
         fx.extend(pairs.iter().cloned());
         fx
@@ -510,7 +510,7 @@ fn append(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             total
         }
     };
-    ctx.emit(vec![s("APPEND"), key.clone(), part.clone()]);
+    ctx.emit(smallvec![s("APPEND"), key.clone(), part.clone()]);
     ctx.notify(STRING, "append", key);
     Frame::Integer(total as i64)
 }
@@ -617,7 +617,7 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             data.len()
         }
     };
-    ctx.emit(vec![
+    ctx.emit(smallvec![
         s("SETRANGE"),
         key.clone(),
         argv[2].clone(),
@@ -655,7 +655,7 @@ fn incr_by(ctx: &mut Ctx, key: &Bytes, by: i64) -> Frame {
             (by, text)
         }
     };
-    ctx.emit_with(|| vec![s("SET"), key.clone(), text, s("KEEPTTL")]);
+    ctx.emit_with(|| smallvec![s("SET"), key.clone(), text, s("KEEPTTL")]);
     ctx.notify(STRING, "incrby", key);
     Frame::Integer(new)
 }
@@ -727,7 +727,7 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             text
         }
     };
-    ctx.emit(vec![s("SET"), key.clone(), text.clone(), s("KEEPTTL")]);
+    ctx.emit(smallvec![s("SET"), key.clone(), text.clone(), s("KEEPTTL")]);
     ctx.notify(STRING, "incrbyfloat", key);
     Frame::Bulk(text)
 }
@@ -988,7 +988,7 @@ mod tests {
         let (rep, fxs) = runb(&e, &s, &[b"SET", b"\x00\xff k", b""]);
         assert_eq!(rep, ok());
         assert_eq!(
-            fxs[0].argv,
+            fxs[0].argv.to_vec(),
             vec![
                 Bytes::from_static(b"SET"),
                 Bytes::from_static(b"\x00\xff k"),

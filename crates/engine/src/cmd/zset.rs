@@ -260,12 +260,12 @@ fn store_result(ctx: &mut Ctx, argv: &[Bytes], dst: &Bytes, z: ZSet, event: &'st
         ctx.notify(ZSET, event, dst);
         match logged {
             Some(effects) => effects.into_iter().for_each(|e| ctx.emit(e)),
-            None => ctx.emit(argv.to_vec()),
+            None => ctx.emit(Args::from(argv)),
         }
     } else if ctx.lookup_write(dst).is_some() {
         ctx.remove(dst);
         ctx.notify(GENERIC, "del", dst);
-        ctx.emit_with(|| argv.to_vec());
+        ctx.emit_with(|| Args::from(argv));
     }
     Frame::Integer(n as i64)
 }

@@ -206,7 +206,7 @@ fn generic(ctx: &mut Ctx, argv: &[Bytes], ro: bool) -> Frame {
         (replies, changes)
     }));
     if changes > 0 || grown {
-        ctx.emit_with(|| argv.to_vec());
+        ctx.emit_with(|| Args::from(argv));
     }
     if changes > 0 {
         ctx.notify(STRING, "setbit", key);

@@ -150,7 +150,7 @@ fn setbit(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
         old
     }));
     if grown || old != on {
-        ctx.emit(vec![
+        ctx.emit(smallvec![
             s("SETBIT"),
             key.clone(),
             n(offset as i64),
@@ -274,7 +274,7 @@ fn bitop(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     let maxlen = srcs.iter().map(|s| s.len()).max().unwrap_or(0);
     if maxlen == 0 {
         if ctx.remove(dest).is_some() {
-            ctx.emit(vec![s("DEL"), dest.clone()]);
+            ctx.emit(smallvec![s("DEL"), dest.clone()]);
             ctx.notify(GENERIC, "del", dest);
         }
         return Frame::Integer(0);
@@ -316,7 +316,7 @@ fn bitop(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     // one is reclaimed, and announced, before the new value is added).
     let _ = ctx.lookup_write(dest);
     ctx.insert(dest, Entry::new(value, 0, now));
-    ctx.emit_with(|| argv.to_vec());
+    ctx.emit_with(|| Args::from(argv));
     ctx.notify(STRING, "set", dest);
     Frame::Integer(maxlen as i64)
 }

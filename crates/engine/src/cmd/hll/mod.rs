@@ -131,7 +131,7 @@ fn pfadd(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     if updated == 0 {
         return Frame::Integer(0);
     }
-    ctx.emit_with(|| argv.to_vec());
+    ctx.emit_with(|| Args::from(argv));
     if densified {
         ctx.emit(todense_effect(key));
     }
@@ -173,7 +173,7 @@ fn pfcount(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     };
     let card = repr::estimate(&hist);
     repr::set_card(data.make_mut(), card);
-    ctx.emit(vec![s("PFCOUNT"), key.clone()]);
+    ctx.emit(smallvec![s("PFCOUNT"), key.clone()]);
     Frame::Integer(card as i64)
 }
 
@@ -212,7 +212,7 @@ fn pfmerge(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
     if !ok {
         return err(ERR_CORRUPT);
     }
-    ctx.emit_with(|| argv.to_vec());
+    ctx.emit_with(|| Args::from(argv));
     if densified {
         ctx.emit(todense_effect(key));
     }

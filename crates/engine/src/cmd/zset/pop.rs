@@ -71,7 +71,7 @@ fn pop_generic(ctx: &mut Ctx, keys: &[Bytes], max: bool, count: i64, shape: Shap
     };
     ctx.notify(ZSET, event, key);
     drop_if_empty(ctx, key);
-    ctx.emit(vec![s(name), key.clone(), n(popped as i64)]);
+    ctx.emit(smallvec![s(name), key.clone(), n(popped as i64)]);
     match (shape.emitkey, shape.nested) {
         (false, _) => Frame::Array(items),
         (true, false) => {

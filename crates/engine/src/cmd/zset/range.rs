@@ -283,7 +283,7 @@ fn remrange(ctx: &mut Ctx, argv: &[Bytes], sel: Sel, event: &'static str) -> Fra
                 ctx.emit(e);
             }
         }
-        None => ctx.emit(argv.to_vec()),
+        None => ctx.emit(Args::from(argv)),
     }
     Frame::Integer((b - a + 1) as i64)
 }
