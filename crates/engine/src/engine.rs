@@ -10,7 +10,7 @@
 //! in which the commands on it executed, which is what the AOF relies on.
 
 use crate::clock::Clock;
-use crate::command::table::{Command, Scope};
+use crate::command::table::{Command, MemberArg, Scope};
 use crate::keyspace::{DbShard, Key, Shard, ShardMap};
 use crate::notify::{self, Notification};
 use crate::value::Entry;
@@ -343,6 +343,14 @@ impl Engine {
     /// Locks `shards` (any order, duplicates allowed) in ascending order: the one
     /// order every caller uses, so no two lock sets can deadlock.
     fn acquire(&self, mut shards: Few) -> Guards<'_> {
+        // Most commands have one key.
+        if let [i] = shards[..] {
+            let mut g = Guards::new();
+            if let Some(s) = self.shards.get(i) {
+                g.push((i, s.lock()));
+            }
+            return g;
+        }
         shards.sort_unstable();
         shards.dedup();
         shards
@@ -532,9 +540,7 @@ impl Engine {
             Scope::All => (0..self.shards.len()).collect(),
             Scope::Keys => {
                 let mut pos = Vec::new();
-                if crate::command::spec::key_positions_in(cmd.facts.key_specs, argv, &mut pos)
-                    .is_none()
-                {
+                if cmd.key_positions(argv, &mut pos).is_none() {
                     return (0..self.shards.len()).collect();
                 }
                 pos.iter()
@@ -586,25 +592,25 @@ impl Engine {
             if !matches!(cmd.scope, Scope::Keys) {
                 continue;
             }
-            let mut pos = Few::new();
-            if crate::command::spec::key_positions_in(cmd.facts.key_specs, argv, &mut pos).is_none()
-            {
-                continue;
-            }
-            if let Some(k) = pos.first().and_then(|&p| argv.get(p)) {
+            let first = if cmd.only_first_key() {
+                argv.get(1)
+            } else {
+                let mut pos = Few::new();
+                if cmd.key_positions(argv, &mut pos).is_none() {
+                    continue;
+                }
+                pos.first().and_then(|&p| argv.get(p))
+            };
+            if let Some(k) = first {
                 let shard = self.map.shard_of(k);
-                let member = match cmd.name() {
-                    "sadd" | "srem" | "sismember" | "hset" | "hsetnx" | "hget" | "hdel"
-                    | "hexists" | "hincrby" | "hincrbyfloat" | "hstrlen" | "hmget" | "zscore"
-                    | "zrem" | "zrank" | "zrevrank" | "zmscore" => argv.get(2),
-                    "zincrby" => argv.get(3),
-                    // ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ...
-                    "zadd" => argv
+                let member = match cmd.member {
+                    MemberArg::None => None,
+                    MemberArg::At(i) => argv.get(i),
+                    MemberArg::Zadd => argv
                         .iter()
                         .skip(2)
                         .position(|a| !is_zadd_flag(a))
                         .and_then(|i| argv.get(i + 3)),
-                    _ => None,
                 };
                 if let Some(m) = member {
                     members.push((shard, &k[..], &m[..]));
@@ -678,11 +684,13 @@ impl Engine {
     pub fn lock_for(&self, cmd: &Command, argv: &[Bytes]) -> Locks<'_> {
         let writes = || cmd.is_write();
         match cmd.scope {
+            Scope::Keys if cmd.only_first_key() => {
+                let key = argv.get(1).map(|k| &k[..]);
+                self.lock_keys_with(usize::from(key.is_some()), |_| key, writes)
+            }
             Scope::Keys => {
                 let mut pos = Few::new();
-                if crate::command::spec::key_positions_in(cmd.facts.key_specs, argv, &mut pos)
-                    .is_some()
-                {
+                if cmd.key_positions(argv, &mut pos).is_some() {
                     let key = |i: usize| pos.get(i).and_then(|&p| argv.get(p)).map(|k| &k[..]);
                     self.lock_keys_with(pos.len(), key, writes)
                 } else if writes() {
@@ -1236,7 +1244,7 @@ impl Engine {
             return None;
         }
         let mut pos = Few::new();
-        crate::command::spec::key_positions_in(cmd.facts.key_specs, argv, &mut pos)?;
+        cmd.key_positions(argv, &mut pos)?;
         let mut shards = pos
             .iter()
             .map(|&p| argv.get(p).map(|k| self.map.shard_of(k)));

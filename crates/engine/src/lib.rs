@@ -25,7 +25,7 @@ pub mod util;
 pub mod value;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use command::table::{resolve, table, Command, Lookup, Run, Scope};
+pub use command::table::{resolve, table, Command, Lookup, Resolver, Run, Scope};
 pub use engine::{
     BlockRequest, Ctx, Effect, EffectSink, Engine, EngineConfig, Locks, NullSink, Outcome, Session,
     ShardSnapshot,

@@ -1089,7 +1089,7 @@ fn command_getkeys(args: &[Bytes]) -> Frame {
         _ => return Frame::error("ERR Invalid command specified"),
     };
     let mut pos = Vec::new();
-    if keel_engine::command::spec::key_positions_in(cmd.facts.key_specs, args, &mut pos).is_none() {
+    if cmd.key_positions(args, &mut pos).is_none() {
         return Frame::error("ERR Invalid arguments specified for command");
     }
     if pos.is_empty() {

@@ -316,6 +316,7 @@ impl Conn {
         // Reused for every batch: no allocation per command for its arguments.
         let mut batch: Vec<Vec<Bytes>> = Vec::new();
         let mut lookups: Vec<Lookup> = Vec::new();
+        let mut resolver = keel_engine::Resolver::default();
         loop {
             if self.handle.killed.load(Ordering::Relaxed) {
                 break;
@@ -461,7 +462,7 @@ impl Conn {
                 }
                 // Each command is looked up once, for the prefetch and its run.
                 lookups.clear();
-                lookups.extend(batch[..n].iter().map(|a| keel_engine::resolve(a)));
+                lookups.extend(batch[..n].iter().map(|a| resolver.resolve(a)));
                 if n > 1 {
                     let found = lookups
                         .iter()

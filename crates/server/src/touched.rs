@@ -57,9 +57,7 @@ pub fn each(effects: &[Effect], mut f: impl FnMut(Touched<'_>)) {
         }
         if let keel_engine::Lookup::Found(cmd) = keel_engine::resolve(&e.argv) {
             let mut pos = Vec::new();
-            if keel_engine::command::spec::key_positions_in(cmd.facts.key_specs, &e.argv, &mut pos)
-                .is_some()
-            {
+            if cmd.key_positions(&e.argv, &mut pos).is_some() {
                 for p in pos {
                     if let Some(k) = e.argv.get(p) {
                         f(Touched::Key(e.db, k));

@@ -8,7 +8,7 @@
 //! yet are answered with an error naming them as not supported.
 
 use super::facts::FACTS;
-use super::spec::CommandFacts;
+use super::spec::{key_positions_in, BeginSearch, CommandFacts, FindKeys, KeySpec};
 use crate::engine::Ctx;
 use bytes::Bytes;
 use keel_protocol::Frame;
@@ -49,9 +49,87 @@ pub struct Command {
     pub scope: Scope,
     /// Subcommands, by lower-case subcommand name, for containers.
     pub subcommands: Vec<&'static Command>,
+    /// Where its keys are, decided once from its key specs.
+    keys: KeyShape,
+    /// For a command on one member of a set, hash or sorted set: where the
+    /// member is, for `Engine::prefetch`.
+    pub member: MemberArg,
+}
+
+/// Where a command's keys are in its arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyShape {
+    /// `argv[1]` and nothing else (GET, SET, INCR, HSET, SADD, ZADD ...): the
+    /// key specs say one key at index 1, range 0, step 1.
+    First,
+    /// Anything else: the key specs are walked for each request.
+    Specs,
+}
+
+/// Where the member a command works on is, when it works on one member of a
+/// collection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberArg {
+    None,
+    /// `argv[i]`.
+    At(usize),
+    /// ZADD's first member: after the key, the flags and the first score.
+    Zadd,
+}
+
+impl KeyShape {
+    fn of(specs: &[KeySpec]) -> KeyShape {
+        match specs {
+            [KeySpec {
+                flags,
+                begin: BeginSearch::Index(1),
+                find:
+                    FindKeys::Range {
+                        lastkey: 0,
+                        step: 1,
+                        limit: 0,
+                    },
+            }] if !flags.contains(&"NOT_KEY") => KeyShape::First,
+            _ => KeyShape::Specs,
+        }
+    }
+}
+
+impl MemberArg {
+    fn of(name: &str) -> MemberArg {
+        match name {
+            "sadd" | "srem" | "sismember" | "hset" | "hsetnx" | "hget" | "hdel" | "hexists"
+            | "hincrby" | "hincrbyfloat" | "hstrlen" | "hmget" | "zscore" | "zrem" | "zrank"
+            | "zrevrank" | "zmscore" => MemberArg::At(2),
+            "zincrby" => MemberArg::At(3),
+            // ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member ...
+            "zadd" => MemberArg::Zadd,
+            _ => MemberArg::None,
+        }
+    }
 }
 
 impl Command {
+    /// Positions of the keys in `argv`, as [`key_positions_in`] finds them
+    /// from the key specs (`None`: they cannot be found from the arguments).
+    pub fn key_positions(&self, argv: &[Bytes], out: &mut impl Extend<usize>) -> Option<()> {
+        match self.keys {
+            KeyShape::First => {
+                if argv.len() > 1 {
+                    out.extend(Some(1));
+                }
+                Some(())
+            }
+            KeyShape::Specs => key_positions_in(self.facts.key_specs, argv, out),
+        }
+    }
+
+    /// Whether `argv[1]` is the command's only key (GET, SET, HSET ...), so
+    /// callers that need no list can skip [`Command::key_positions`].
+    pub fn only_first_key(&self) -> bool {
+        self.keys == KeyShape::First
+    }
+
     pub fn engine_fn(&self) -> Option<EngineFn> {
         match self.run {
             Run::Engine(f) => Some(f),
@@ -142,6 +220,8 @@ impl Table {
                 run,
                 scope,
                 subcommands: Vec::new(),
+                keys: KeyShape::of(facts.key_specs),
+                member: MemberArg::of(name),
             }));
             if let Some((container, _)) = name.split_once('|') {
                 subs.entry(container).or_default().push(cmd);
@@ -164,6 +244,8 @@ impl Table {
                 run: Run::Container,
                 scope: Scope::None,
                 subcommands: list,
+                keys: KeyShape::Specs,
+                member: MemberArg::None,
             }));
             by_name.insert(facts.name, cmd);
         }
@@ -219,6 +301,40 @@ pub enum Lookup {
     UnknownSub(String),
     /// Wrong number of arguments.
     Arity(String),
+}
+
+/// [`resolve`] for a connection's stream of requests. A pipeline usually
+/// repeats one command, so the last top-level command found is remembered by
+/// the exact bytes of its name: a request that spells it the same way costs
+/// one comparison instead of a lower-casing and a table lookup. Anything else
+/// (another name, a subcommand, an arity error) goes through [`resolve`].
+#[derive(Default)]
+pub struct Resolver {
+    name: [u8; 16],
+    len: usize,
+    cmd: Option<&'static Command>,
+}
+
+impl Resolver {
+    pub fn resolve(&mut self, argv: &[Bytes]) -> Lookup {
+        if let (Some(c), Some(name)) = (self.cmd, argv.first()) {
+            if self.name.get(..self.len) == Some(&name[..]) && c.arity_ok(argv.len()) {
+                return Lookup::Found(c);
+            }
+        }
+        let found = resolve(argv);
+        if let (Lookup::Found(c), Some(name)) = (&found, argv.first()) {
+            // A container's subcommand depends on argv[1] too: not remembered.
+            if !c.name().contains('|') {
+                if let Some(slot) = self.name.get_mut(..name.len()) {
+                    slot.copy_from_slice(name);
+                    self.len = name.len();
+                    self.cmd = Some(c);
+                }
+            }
+        }
+        found
+    }
 }
 
 /// Finds the command `argv` asks for and checks its arity, with Redis's errors.
@@ -287,4 +403,104 @@ pub fn resolve(argv: &[Bytes]) -> Lookup {
         ));
     }
     Lookup::Found(cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<Bytes> {
+        words
+            .iter()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    }
+
+    fn name(l: &Lookup) -> String {
+        match l {
+            Lookup::Found(c) => c.name().to_string(),
+            Lookup::Unknown(e)
+            | Lookup::NotSupported(e)
+            | Lookup::UnknownSub(e)
+            | Lookup::Arity(e) => e.clone(),
+        }
+    }
+
+    /// The resolver answers exactly as `resolve` for every request of a
+    /// stream, whatever it remembered from the one before.
+    #[test]
+    fn resolver_answers_as_resolve() {
+        let stream: &[&[&str]] = &[
+            &["SET", "k", "v"],
+            &["SET", "k", "v"],
+            &["SET", "k"],
+            &["set", "k", "v", "NX"],
+            &["SET", "k", "v", "EX", "10"],
+            &["GET", "k"],
+            &["GET"],
+            &["GET", "k", "x"],
+            &["CONFIG", "GET", "maxmemory"],
+            &["CONFIG", "SET", "maxmemory", "0"],
+            &["CONFIG", "NOPE"],
+            &["CONFIG"],
+            &["NOSUCHCOMMAND", "a"],
+            &["GET", "k"],
+            &["GETX", "k"],
+            &["averyveryverylongcommandname", "k"],
+            &["averyveryverylongcommandname", "k"],
+            &["MSET", "a", "1", "b", "2"],
+            &["MSET", "a", "1", "b"],
+            &["MSET", "a", "1"],
+        ];
+        let mut r = Resolver::default();
+        for words in stream {
+            let a = argv(words);
+            assert_eq!(name(&r.resolve(&a)), name(&resolve(&a)), "{words:?}");
+        }
+    }
+
+    #[test]
+    fn resolver_remembers_top_level_commands_only() {
+        let mut r = Resolver::default();
+        r.resolve(&argv(&["SET", "k", "v"]));
+        assert_eq!(r.cmd.map(|c| c.name()), Some("set"));
+        // A different spelling is resolved again, and then remembered.
+        r.resolve(&argv(&["set", "k", "v"]));
+        assert_eq!(&r.name[..r.len], b"set");
+        r.resolve(&argv(&["CONFIG", "GET", "x"]));
+        assert_eq!(r.cmd.map(|c| c.name()), Some("set"));
+    }
+
+    /// The precomputed shape finds the same keys as the key specs, for every
+    /// command and argument count, and is the one the common commands take.
+    #[test]
+    fn key_positions_match_the_key_specs() {
+        for cmd in table().every() {
+            for argc in 0..8 {
+                let argv: Vec<Bytes> = (0..argc)
+                    .map(|i| {
+                        Bytes::from(if i == 0 {
+                            cmd.name().to_string()
+                        } else {
+                            format!("a{i}")
+                        })
+                    })
+                    .collect();
+                let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                let f = cmd.key_positions(&argv, &mut fast);
+                let s = key_positions_in(cmd.facts.key_specs, &argv, &mut slow);
+                assert_eq!((f, fast), (s, slow), "{} with {argc} arguments", cmd.name());
+            }
+        }
+        for name in [
+            "get", "set", "incr", "lpush", "rpop", "sadd", "hset", "zadd", "getex",
+        ] {
+            let cmd = table().get(name.as_bytes()).map(|c| c.keys);
+            assert_eq!(cmd, Some(KeyShape::First), "{name}");
+        }
+        for name in ["mset", "del", "lmove", "rename", "zunionstore"] {
+            let cmd = table().get(name.as_bytes()).map(|c| c.keys);
+            assert_eq!(cmd, Some(KeyShape::Specs), "{name}");
+        }
+    }
 }
