@@ -122,25 +122,22 @@ impl StatRun {
 /// One clock read per command instead of three. In a batch, the instant a
 /// command ends is the instant the next one starts (its duration, for
 /// INFO commandstats and the slow log), and the wall-clock time the engine
-/// sees (for expiry) is derived from it and one wall-clock read at the
-/// batch's start. Anything that waits in between (a flush, a blocked
-/// client, CLIENT PAUSE) drops the chain, and the next command reads the
-/// clocks itself.
+/// sees (for expiry) is one wall-clock read at the batch's start plus the
+/// durations of the commands before it. Anything that waits in between (a
+/// flush, a blocked client, CLIENT PAUSE) drops the chain, and the next
+/// command reads the clocks itself.
 #[derive(Default)]
 pub struct BatchClock {
     /// When the previous command of the batch ended.
     mark: Option<Instant>,
-    /// Wall-clock microseconds at `base`.
-    base_us: u64,
-    base: Option<Instant>,
+    /// Wall-clock nanoseconds at `mark`.
+    mark_wall_ns: u64,
 }
 
 impl BatchClock {
     fn start_batch(&mut self, wall_us: u64) {
-        let now = Instant::now();
-        self.mark = Some(now);
-        self.base = Some(now);
-        self.base_us = wall_us;
+        self.mark = Some(Instant::now());
+        self.mark_wall_ns = wall_us.saturating_mul(1000);
     }
 
     fn break_chain(&mut self) {
@@ -150,13 +147,17 @@ impl BatchClock {
     /// The start of a command, and the wall-clock milliseconds the engine is
     /// to use for it (None: let it read the clock).
     fn command_start(&mut self) -> (Instant, Option<u64>) {
-        match (self.mark.take(), self.base) {
-            (Some(m), Some(b)) => {
-                let us = self.base_us + m.saturating_duration_since(b).as_micros() as u64;
-                (m, Some(us / 1000))
-            }
-            _ => (Instant::now(), None),
+        match self.mark.take() {
+            Some(m) => (m, Some(self.mark_wall_ns / 1_000_000)),
+            None => (Instant::now(), None),
         }
+    }
+
+    /// A chained command that started at `command_start` ended at `end`,
+    /// `took` later: the next one starts there.
+    fn chain(&mut self, end: Instant, took: Duration) {
+        self.mark = Some(end);
+        self.mark_wall_ns = self.mark_wall_ns.saturating_add(took.as_nanos() as u64);
     }
 }
 
@@ -1005,9 +1006,10 @@ impl Conn {
         // Serve clients blocked on keys this command (or anyone's) made ready.
         server.blocking.serve(&server.engine);
         let end = Instant::now();
-        let us = end.saturating_duration_since(start).as_micros() as u64;
+        let took = end.saturating_duration_since(start);
+        let us = took.as_micros() as u64;
         if now_ms.is_some() {
-            self.clock.mark = Some(end);
+            self.clock.chain(end, took);
         }
         self.stat_run.add(server, cmd.id, us);
         if let Some(Frame::Error(e)) = &reply {
