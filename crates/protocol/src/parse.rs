@@ -121,6 +121,28 @@ fn find_crlf(buf: &[u8]) -> Option<usize> {
     buf.iter().position(|&c| c == b'\r')
 }
 
+/// The common header, `<prefix><digits>\r\n` with 1 to 18 digits and no
+/// leading zero, read in one pass: its value and the offset of its `\r`.
+/// None for anything else (a sign, a leading zero, a partial header, other
+/// bytes), which the general path ([`find_crlf`] then [`parse_len`]) then
+/// reads, so both paths accept, refuse and wait for exactly the same input.
+#[inline]
+fn quick_header(buf: &[u8], prefix: u8) -> Option<(i64, usize)> {
+    if buf.first() != Some(&prefix) || buf.get(1) == Some(&b'0') {
+        return None;
+    }
+    let mut v: i64 = 0;
+    let mut i = 1;
+    while let Some(&c) = buf.get(i) {
+        if !c.is_ascii_digit() || i > 18 {
+            break;
+        }
+        v = v * 10 + (c - b'0') as i64;
+        i += 1;
+    }
+    (i > 1 && buf.get(i) == Some(&b'\r') && buf.get(i + 1) == Some(&b'\n')).then_some((v, i))
+}
+
 impl RequestParser {
     pub fn new() -> Self {
         Self::default()
@@ -183,16 +205,22 @@ impl RequestParser {
                         }
                     }
                 }
-                let Some(cr) = find_crlf(buf) else {
-                    if buf.len() > INLINE_MAX {
-                        return Err(ProtocolError::TooBigMultibulkCount);
+                let (n, cr) = match quick_header(buf, b'*') {
+                    Some((n, cr)) => (Some(n), cr),
+                    None => {
+                        let Some(cr) = find_crlf(buf) else {
+                            if buf.len() > INLINE_MAX {
+                                return Err(ProtocolError::TooBigMultibulkCount);
+                            }
+                            return Ok(false);
+                        };
+                        if cr + 1 >= buf.len() {
+                            return Ok(false); // wait for the '\n'
+                        }
+                        (parse_len(&buf[1..cr]), cr)
                     }
-                    return Ok(false);
                 };
-                if cr + 1 >= buf.len() {
-                    return Ok(false); // wait for the '\n'
-                }
-                let n = match parse_len(&buf[1..cr]) {
+                let n = match n {
                     Some(n) if n <= i32::MAX as i64 => n,
                     _ => return Err(ProtocolError::InvalidMultibulkLength),
                 };
@@ -220,22 +248,28 @@ impl RequestParser {
                     Some(len) => len,
                     None => {
                         let rest = buf.get(p.pos..).unwrap_or_default();
-                        if rest.is_empty() {
-                            return Ok(false);
-                        }
-                        let Some(cr) = find_crlf(rest) else {
-                            if rest.len() > INLINE_MAX {
-                                return Err(ProtocolError::TooBigBulkCount);
+                        let (len, cr) = match quick_header(rest, b'$') {
+                            Some((len, cr)) => (Some(len), cr),
+                            None => {
+                                if rest.is_empty() {
+                                    return Ok(false);
+                                }
+                                let Some(cr) = find_crlf(rest) else {
+                                    if rest.len() > INLINE_MAX {
+                                        return Err(ProtocolError::TooBigBulkCount);
+                                    }
+                                    return Ok(false);
+                                };
+                                if cr + 1 >= rest.len() {
+                                    return Ok(false);
+                                }
+                                if rest[0] != b'$' {
+                                    return Err(ProtocolError::ExpectedDollar(rest[0]));
+                                }
+                                (parse_len(&rest[1..cr]), cr)
                             }
-                            return Ok(false);
                         };
-                        if cr + 1 >= rest.len() {
-                            return Ok(false);
-                        }
-                        if rest[0] != b'$' {
-                            return Err(ProtocolError::ExpectedDollar(rest[0]));
-                        }
-                        let len = match parse_len(&rest[1..cr]) {
+                        let len = match len {
                             Some(n) if n >= 0 && (n as u64) <= limits.max_bulk_len => n as usize,
                             _ => return Err(ProtocolError::InvalidBulkLength),
                         };
@@ -541,6 +575,29 @@ mod tests {
                     proptest::prop_assert_eq!(&g[..], &a[..]);
                 }
             }
+        }
+
+        /// The one-pass header reader agrees with the general path wherever it
+        /// answers: same value, same `\r`, a complete header. Headers from an
+        /// alphabet that makes every edge likely (signs, zeros, long runs of
+        /// digits, a `\r` without its `\n`).
+        #[test]
+        fn quick_header_agrees_with_the_general_path(
+            data in proptest::collection::vec(proptest::sample::select(
+                b"$*0123456789-\r\nx".to_vec()), 0..28),
+            prefix in proptest::sample::select(vec![b'$', b'*']),
+        ) {
+            let mut buf = vec![prefix];
+            buf.extend_from_slice(&data);
+            if let Some((v, cr)) = quick_header(&buf, prefix) {
+                proptest::prop_assert_eq!(find_crlf(&buf), Some(cr));
+                proptest::prop_assert!(cr + 1 < buf.len());
+                proptest::prop_assert_eq!(parse_len(&buf[1..cr]), Some(v));
+            }
+            // And it takes the common shapes.
+            let n = (data.len() as i64 + 1) * 1_000_003;
+            let head = format!("{}{n}\r\n", prefix as char);
+            proptest::prop_assert_eq!(quick_header(head.as_bytes(), prefix), Some((n, head.len() - 2)));
         }
 
         /// Arbitrary bytes never panic the parser.
