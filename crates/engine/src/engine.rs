@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::command::table::{Command, MemberArg, Scope};
 use crate::keyspace::{DbShard, Key, Shard, ShardMap};
 use crate::notify::{self, Notification};
-use crate::value::Entry;
+use crate::value::{Entry, Value};
 use bytes::Bytes;
 use keel_protocol::Frame;
 use parking_lot::{Mutex, MutexGuard};
@@ -198,7 +198,9 @@ pub struct Locks<'a> {
 type Guards<'a> = SmallVec<[(usize, MutexGuard<'a, Shard>); 4]>;
 
 /// A batch command's member, for [`Engine::prefetch`]: (shard, key, member).
-type MemberOf<'a> = (usize, &'a [u8], &'a [u8]);
+/// A batch command's member, for [`Engine::prefetch`]: its key's place in
+/// the batch's key list, and the member.
+type MemberOf<'a> = (usize, &'a [u8]);
 
 /// Shard indexes or key positions of one command, inline when few.
 type Few = SmallVec<[usize; 8]>;
@@ -612,14 +614,13 @@ impl Engine {
                         .position(|a| !is_zadd_flag(a))
                         .and_then(|i| argv.get(i + 3)),
                 };
-                if let Some(m) = member {
-                    members.push((shard, &k[..], &m[..]));
-                }
                 // A pipeline on one key (LPUSH mylist ...) warms it once.
-                if keys.last().is_some_and(|&(_, last)| last == &k[..]) {
-                    continue;
+                if keys.last().is_none_or(|&(_, last)| last != &k[..]) {
+                    keys.push((shard, &k[..]));
                 }
-                keys.push((shard, &k[..]));
+                if let Some(m) = member {
+                    members.push((keys.len() - 1, &m[..]));
+                }
             }
         }
         if keys.is_empty() {
@@ -647,15 +648,23 @@ impl Engine {
                 m.prefetch(k);
             }
         }
-        for &(s, k) in &keys {
-            if let Some(m) = map_of(s) {
-                m.prefetch_value(k);
-            }
-        }
+        // Each key is looked up once here (its slot has arrived by now): a
+        // string's bytes are prefetched, and a collection is kept for its
+        // members' two steps.
+        let values: SmallVec<[Option<&Value>; MAX]> = keys
+            .iter()
+            .map(|&(s, k)| {
+                let v = &map_of(s)?.get(k)?.value;
+                if let Value::Str { data, .. } = v {
+                    data.prefetch();
+                }
+                Some(v)
+            })
+            .collect();
         for deep in [false, true] {
-            for &(s, k, member) in &members {
-                if let Some(m) = map_of(s) {
-                    m.prefetch_member(k, member, deep);
+            for &(at, member) in &members {
+                if let Some(Some(v)) = values.get(at) {
+                    v.prefetch_member(member, deep);
                 }
             }
         }

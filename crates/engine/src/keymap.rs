@@ -170,27 +170,6 @@ impl KeyMap {
         });
     }
 
-    /// Starts loading the bytes of `key`'s string value: the last step of a
-    /// batch's prefetch, after [`KeyMap::prefetch`] (the slot, which holds
-    /// the pointer, has arrived or is arriving by then).
-    pub fn prefetch_value(&self, key: &[u8]) {
-        if let Some(Entry {
-            value: crate::value::Value::Str { data, .. },
-            ..
-        }) = self.get(key)
-        {
-            data.prefetch();
-        }
-    }
-
-    /// Starts loading what a lookup of `member` in `key`'s set or hash will
-    /// read (see [`crate::value::Value::prefetch_member`]).
-    pub fn prefetch_member(&self, key: &[u8], member: &[u8], deep: bool) {
-        if let Some(e) = self.get(key) {
-            e.value.prefetch_member(member, deep);
-        }
-    }
-
     /// Starts loading the table's line where a lookup of `key` starts: the
     /// first step of a batch's prefetch, before [`KeyMap::prefetch`].
     pub fn prefetch_index(&self, key: &[u8]) {
