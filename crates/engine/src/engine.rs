@@ -11,7 +11,7 @@
 
 use crate::clock::Clock;
 use crate::command::table::{Command, MemberArg, Scope};
-use crate::keyspace::{DbShard, Key, Shard, ShardMap};
+use crate::keyspace::{DbShard, Key, KeyMap, Shard, ShardMap};
 use crate::notify::{self, Notification};
 use crate::value::{Entry, Value};
 use bytes::Bytes;
@@ -638,23 +638,28 @@ impl Engine {
             let (_, g) = guards.iter().find(|(i, _)| *i == s)?;
             g.as_ref()?.dbs.get(db).map(|d| &d.map)
         };
-        for &(s, k) in &keys {
-            if let Some(m) = map_of(s) {
-                m.prefetch_index(k);
-            }
-        }
-        for &(s, k) in &keys {
-            if let Some(m) = map_of(s) {
-                m.prefetch(k);
-            }
+        // Each key is hashed once for its three steps.
+        let hashed: SmallVec<[Option<(&KeyMap, u32)>; MAX]> = keys
+            .iter()
+            .map(|&(s, k)| {
+                let m = map_of(s)?;
+                let h = m.hash_of(k);
+                m.prefetch_index_hashed(h);
+                Some((m, h))
+            })
+            .collect();
+        for &(m, h) in hashed.iter().flatten() {
+            m.prefetch_hashed(h);
         }
         // Each key is looked up once here (its slot has arrived by now): a
         // string's bytes are prefetched, and a collection is kept for its
         // members' two steps.
         let values: SmallVec<[Option<&Value>; MAX]> = keys
             .iter()
-            .map(|&(s, k)| {
-                let v = &map_of(s)?.get(k)?.value;
+            .zip(&hashed)
+            .map(|(&(_, k), mh)| {
+                let (m, h) = (*mh)?;
+                let v = &m.get_hashed(k, h)?.value;
                 if let Value::Str { data, .. } = v {
                     data.prefetch();
                 }

@@ -145,22 +145,22 @@ impl KeyMap {
 
     /// The position of `key`.
     pub fn get_index_of(&self, key: &[u8]) -> Option<usize> {
+        self.get_index_of_hashed(key, self.hash(key))
+    }
+
+    /// [`KeyMap::get_index_of`] for a key whose [`KeyMap::hash_of`] is `h`.
+    fn get_index_of_hashed(&self, key: &[u8], h: u32) -> Option<usize> {
         let slots = &self.slots;
-        let h = self.hash(key);
         self.index
             .find(h, |i| slots.get(i as usize).is_some_and(|s| &*s.0 == key))
             .map(|i| i as usize)
     }
 
-    /// Starts loading `key`'s slot into the CPU cache, for a lookup soon after
-    /// (see [`crate::engine::Engine::prefetch`]). Probes the table as a lookup
+    /// Starts loading the slot of the key whose [`KeyMap::hash_of`] is `h`
+    /// into the CPU cache, for a lookup soon after (see
+    /// [`crate::engine::Engine::prefetch`]). Probes the table as a lookup
     /// does, but compares no key: every slot whose stored hash matches is
     /// prefetched, and nothing waits for it.
-    pub fn prefetch(&self, key: &[u8]) {
-        self.prefetch_hashed(self.hash(key));
-    }
-
-    /// [`KeyMap::prefetch`] for a key whose [`KeyMap::hash_of`] is `h`.
     pub fn prefetch_hashed(&self, h: u32) {
         let slots = &self.slots;
         self.index.candidates(h, |i| {
@@ -171,7 +171,7 @@ impl KeyMap {
     }
 
     /// Starts loading the table's line where a lookup of `key` starts: the
-    /// first step of a batch's prefetch, before [`KeyMap::prefetch`].
+    /// first step of a batch's prefetch, before [`KeyMap::prefetch_hashed`].
     pub fn prefetch_index(&self, key: &[u8]) {
         self.index.prefetch(self.hash(key));
     }
@@ -188,6 +188,13 @@ impl KeyMap {
 
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {
         self.slots.get(self.get_index_of(key)?).map(|s| &s.1)
+    }
+
+    /// [`KeyMap::get`] for a key whose [`KeyMap::hash_of`] is `h`.
+    pub fn get_hashed(&self, key: &[u8], h: u32) -> Option<&Entry> {
+        self.slots
+            .get(self.get_index_of_hashed(key, h)?)
+            .map(|s| &s.1)
     }
 
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
