@@ -1002,9 +1002,15 @@ impl<'e, 'l> Ctx<'e, 'l> {
     /// The position of `key` in `db`'s map, with one hash lookup, after lazy
     /// expiry (an expired key is removed here and `DEL` is recorded).
     fn find(&mut self, db: usize, key: &[u8]) -> Option<usize> {
+        let i = self.engine.map.shard_of(key);
+        self.find_in(i, db, key)
+    }
+
+    /// [`Ctx::find`] for a key whose shard is `i`: a lookup hashes its key
+    /// for the shard once, not at each step.
+    fn find_in(&mut self, i: usize, db: usize, key: &[u8]) -> Option<usize> {
         let now = self.now;
         let loading = self.engine.is_loading();
-        let i = self.engine.map.shard_of(key);
         let removed = {
             let Some(shard) = self.locks.find(i) else {
                 self.lock_miss = true;
@@ -1031,9 +1037,10 @@ impl<'e, 'l> Ctx<'e, 'l> {
     }
 
     /// The entry at `idx` of `db`'s map in `key`'s shard, marking it used now.
-    fn entry_at(&mut self, db: usize, key: &[u8], idx: usize) -> Option<&mut Entry> {
+    /// The entry at `idx` in `db`'s part of shard `i` (as [`Ctx::find_in`]
+    /// found it), touched for eviction.
+    fn entry_in(&mut self, i: usize, db: usize, idx: usize) -> Option<&mut Entry> {
         let now = self.now;
-        let i = self.engine.map.shard_of(key);
         let e = self
             .locks
             .find(i)?
@@ -1049,8 +1056,9 @@ impl<'e, 'l> Ctx<'e, 'l> {
     /// Looks `key` up in `db` for writing: expired keys are removed first. Does not
     /// count hits or misses.
     pub fn lookup_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        let idx = self.find(db, key)?;
-        self.entry_at(db, key, idx)
+        let i = self.engine.map.shard_of(key);
+        let idx = self.find_in(i, db, key)?;
+        self.entry_in(i, db, idx)
     }
 
     /// Looks `key` up in the current database for writing.
@@ -1061,8 +1069,9 @@ impl<'e, 'l> Ctx<'e, 'l> {
     /// Looks `key` up in the current database for reading, counting a hit or miss.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let db = self.db;
-        let found = self.find(db, key);
-        if let Some(shard) = self.locks.find(self.engine.map.shard_of(key)) {
+        let i = self.engine.map.shard_of(key);
+        let found = self.find_in(i, db, key);
+        if let Some(shard) = self.locks.find(i) {
             if found.is_some() {
                 shard.stats.keyspace_hits += 1;
             } else {
@@ -1073,7 +1082,7 @@ impl<'e, 'l> Ctx<'e, 'l> {
             self.notify_in(notify::KEY_MISS, "keymiss", db, key);
             return None;
         };
-        self.entry_at(db, key, idx)
+        self.entry_in(i, db, idx)
     }
 
     /// Whether `key` exists in `db` (after lazy expiry), without touching its LRU.
