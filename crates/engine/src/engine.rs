@@ -197,7 +197,6 @@ pub struct Locks<'a> {
 
 type Guards<'a> = SmallVec<[(usize, MutexGuard<'a, Shard>); 4]>;
 
-/// A batch command's member, for [`Engine::prefetch`]: (shard, key, member).
 /// A batch command's member, for [`Engine::prefetch`]: its key's place in
 /// the batch's key list, and the member.
 type MemberOf<'a> = (usize, &'a [u8]);
