@@ -1274,13 +1274,13 @@ impl Engine {
         shards.all(|s| s == Some(first)).then_some(first)
     }
 
-    pub fn run_argv(&self, session: &Session, argv: &[Bytes]) -> (Frame, Vec<Effect>) {
+    pub fn run_argv(&self, session: &Session, argv: &[Bytes]) -> (Frame, Effects) {
         let cmd = match crate::command::table::resolve(argv) {
             crate::command::table::Lookup::Found(c) => c,
             crate::command::table::Lookup::Unknown(e)
             | crate::command::table::Lookup::NotSupported(e)
             | crate::command::table::Lookup::UnknownSub(e)
-            | crate::command::table::Lookup::Arity(e) => return (Frame::error(e), Vec::new()),
+            | crate::command::table::Lookup::Arity(e) => return (Frame::error(e), Effects::new()),
         };
         let mut locks = self.lock_for(cmd, argv);
         // While loading (the AOF loader runs every command through here)
@@ -1288,7 +1288,7 @@ impl Engine {
         let keep = self.keeps_effects();
         let out = self.run_full(&mut locks, session, cmd, argv, false, keep);
         self.emit_counted(&out.effects, out.effect_count);
-        (out.frame, out.effects.into_vec())
+        (out.frame, out.effects)
     }
 }
 
@@ -1347,7 +1347,8 @@ pub mod testing {
     /// Runs a command given as separate arguments (binary, empty allowed).
     pub fn runb(e: &Engine, s: &Session, argv: &[&[u8]]) -> (Frame, Vec<Effect>) {
         let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
-        e.run_argv(s, &argv)
+        let (frame, effects) = e.run_argv(s, &argv);
+        (frame, effects.into_vec())
     }
 
     /// An engine on a manual clock starting at 1,000,000,000,000 ms.
@@ -1411,7 +1412,8 @@ pub mod testing {
             .split(' ')
             .map(|w| Bytes::copy_from_slice(w.as_bytes()))
             .collect();
-        e.run_argv(s, &argv)
+        let (frame, effects) = e.run_argv(s, &argv);
+        (frame, effects.into_vec())
     }
 
     /// Renders effects as lines like `0 SET k v` for compact assertions.
