@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::command::table::{Command, MemberArg, Scope};
 use crate::keyspace::{DbShard, Key, KeyMap, Shard, ShardMap};
 use crate::notify::{self, Notification};
+use crate::util::Stage;
 use crate::value::{Entry, Value};
 use bytes::Bytes;
 use keel_protocol::Frame;
@@ -665,11 +666,17 @@ impl Engine {
                 Some(v)
             })
             .collect();
-        for deep in [false, true] {
-            for &(at, member) in &members {
-                if let Some(Some(v)) = values.get(at) {
-                    v.prefetch_member(member, deep);
-                }
+        // Each member is hashed once for its three steps.
+        let member_hashes: SmallVec<[Option<(&Value, u64)>; MAX]> = members
+            .iter()
+            .map(|&(at, member)| {
+                let v = (*values.get(at)?)?;
+                Some((v, v.member_hash(member)?))
+            })
+            .collect();
+        for stage in [Stage::Bucket, Stage::Slot, Stage::Bytes] {
+            for &(v, h) in member_hashes.iter().flatten() {
+                v.prefetch_member(h, stage);
             }
         }
     }

@@ -33,9 +33,8 @@
 //! strings ([`crate::value::Str`]) and 32-byte entries took keel from 251 to
 //! about 145 bytes a key, where Redis 7.0 spends 176 (BENCHMARKS.md).
 
-use crate::postable::PosTable;
+use crate::postable::{hash32, PosTable};
 use crate::value::Entry;
-use std::hash::BuildHasher;
 
 /// A stored key: up to [`Key::INLINE`] bytes inside the key itself, longer
 /// ones in an allocation of their own.
@@ -123,12 +122,6 @@ pub struct KeyMap {
     cursor: usize,
 }
 
-/// The 32 bits of `key`'s hash that the table keeps.
-#[inline]
-fn hash32(hasher: &Hasher, key: &[u8]) -> u32 {
-    (hasher.hash_one(key) >> 32) as u32
-}
-
 impl KeyMap {
     pub fn len(&self) -> usize {
         self.slots.len()
@@ -159,15 +152,16 @@ impl KeyMap {
     /// Starts loading the slot of the key whose [`KeyMap::hash_of`] is `h`
     /// into the CPU cache, for a lookup soon after (see
     /// [`crate::engine::Engine::prefetch`]). Probes the table as a lookup
-    /// does, but compares no key: every slot whose stored hash matches is
-    /// prefetched, and nothing waits for it.
+    /// does, but compares no key: the first slot whose stored hash matches is
+    /// prefetched ([`PosTable::likely`]), and nothing waits for it.
     pub fn prefetch_hashed(&self, h: u32) {
-        let slots = &self.slots;
-        self.index.candidates(h, |i| {
-            if let Some(s) = slots.get(i as usize) {
-                crate::util::prefetch(s);
-            }
-        });
+        if let Some(s) = self
+            .index
+            .likely(h)
+            .and_then(|i| self.slots.get(i as usize))
+        {
+            crate::util::prefetch(s);
+        }
     }
 
     /// Starts loading the table's line where a lookup of `key` starts: the

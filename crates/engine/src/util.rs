@@ -119,6 +119,19 @@ pub fn alloc_size(n: usize) -> usize {
     }
 }
 
+/// The steps of a prefetched member lookup in a batch
+/// ([`crate::engine::Engine::prefetch`]): each step starts loads for every
+/// command of the batch before the next step reads what arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The index's bucket line, computed from the member's hash alone.
+    Bucket,
+    /// The entries the probe will compare (their handles in the dense vector).
+    Slot,
+    /// The entries' heap bytes.
+    Bytes,
+}
+
 /// Asks the CPU to start loading the cache lines that hold `*r` (a hint: it
 /// changes no value and cannot fault), so that a later access does not stall
 /// on memory. Used to overlap the cache misses of a pipelined batch's keys

@@ -9,6 +9,7 @@
 //! [`crate::types`].
 
 use crate::types::{Hash, List, Set, ZSet};
+use crate::util::Stage;
 use bytes::Bytes;
 
 /// A value and its type.
@@ -96,14 +97,31 @@ impl Value {
         }
     }
 
-    /// Starts loading what a lookup of `member` in this set, hash or sorted set will
-    /// read (see [`crate::engine::Engine::prefetch`]); `deep` is the second
-    /// step, the members' own bytes.
-    pub fn prefetch_member(&self, member: &[u8], deep: bool) {
+    /// The hash a lookup of `member` in this set, hash or sorted set probes
+    /// its index with, for [`Value::prefetch_member`]; `None` when there is
+    /// no index to probe (another type, or a small encoding scanned whole).
+    pub fn member_hash(&self, member: &[u8]) -> Option<u64> {
         match self {
-            Value::Set(Set::Table(t), _) => t.prefetch(member, deep),
-            Value::Hash(Hash::Table(t), _) => t.prefetch(member, deep),
-            Value::ZSet(crate::types::zset::ZSet::Tree(z), _) => z.prefetch(member, deep),
+            Value::Set(Set::Table(t), _) => t.member_hash(member),
+            Value::Hash(Hash::Table(t), _) => Some(t.member_hash(member)),
+            Value::ZSet(crate::types::zset::ZSet::Tree(z), _) => Some(z.member_hash(member)),
+            _ => None,
+        }
+    }
+
+    /// One step of loading what a lookup of a member whose
+    /// [`Value::member_hash`] is `h` will read (see
+    /// [`crate::engine::Engine::prefetch`]). Sets and sorted sets probe their
+    /// index at [`Stage::Slot`] and have nothing to start at
+    /// [`Stage::Bucket`].
+    pub fn prefetch_member(&self, h: u64, stage: Stage) {
+        let deep = stage == Stage::Bytes;
+        match self {
+            Value::Set(Set::Table(t), _) if stage != Stage::Bucket => t.prefetch(h, deep),
+            Value::Hash(Hash::Table(t), _) => t.prefetch(h, stage),
+            Value::ZSet(crate::types::zset::ZSet::Tree(z), _) if stage != Stage::Bucket => {
+                z.prefetch(h, deep)
+            }
             _ => {}
         }
     }

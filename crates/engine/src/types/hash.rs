@@ -11,16 +11,18 @@
 //!   place, so HGETALL answers in Redis's order.
 //! - `hashtable`: [`Table`]: the pairs in a vector, each pair one allocation
 //!   (`[varint field length][field][value]`) behind a 16-byte handle, and a
-//!   hashbrown table of `u32` positions into that vector (5 bytes a bucket).
-//!   Measured with one hash of 1M fields (16-byte fields and values, jemalloc
-//!   `used_memory` delta): 82 bytes a field, where Redis 7.0 spends 105
-//!   (dictEntry, two sds strings and the bucket array).
+//!   [`PosTable`] of `u32` positions into that vector beside 32 bits of each
+//!   field's hash (8 bytes a bucket). Measured with one hash of 1M fields
+//!   (16-byte fields and values, jemalloc `used_memory` delta): 85 bytes a
+//!   field, where Redis 7.0 spends 105 (dictEntry, two sds strings and the
+//!   bucket array).
 //!
 //! `Hash` itself is 16 bytes (the box of the table fits the niche of the
 //! buffer's pointer), like Redis's `robj`.
 
 use super::Thresholds;
-use hashbrown::HashTable;
+use crate::postable::{hash32, PosTable};
+use crate::util::Stage;
 use std::hash::BuildHasher;
 
 /// Redis refuses to grow a listpack past 1 GiB (`lpSafeToAdd`) and converts.
@@ -383,11 +385,20 @@ fn field_of(p: &[u8]) -> &[u8] {
 }
 
 /// The `hashtable` encoding: pairs in a vector, found through a table of their
-/// positions. Removing swaps the last pair into the hole, so positions stay
-/// dense; HSCAN's cursor relies on exactly that (see [`Table::scan`]).
+/// positions ([`PosTable`], each beside 32 bits of its field's hash).
+/// Removing swaps the last pair into the hole, so positions stay dense; HSCAN's
+/// cursor relies on exactly that (see [`Table::scan`]).
+///
+/// Why [`PosTable`] rather than hashbrown's table (5 bytes a bucket against
+/// 8): a field's bucket line is known from its hash alone, so a pipelined
+/// batch of HSETs prefetches every field's bucket, then every pair's handle,
+/// then every pair's bytes, and no step waits on memory (see
+/// `Engine::prefetch`); hashbrown's probe first loads a control group and then
+/// a bucket in another array, two misses the batch paid one command at a time.
+/// The stored hash bits also let the table grow without reading a pair.
 #[derive(Clone, Debug)]
 pub struct Table {
-    index: HashTable<u32>,
+    index: PosTable,
     pairs: Vec<Box<[u8]>>,
     hasher: foldhash::fast::RandomState,
     /// Sum of the pairs' lengths, for [`Table::mem_usage`].
@@ -397,7 +408,7 @@ pub struct Table {
 impl Table {
     fn with_capacity(n: usize) -> Table {
         Table {
-            index: HashTable::with_capacity(n),
+            index: PosTable::with_capacity(n),
             pairs: Vec::with_capacity(n),
             hasher: foldhash::fast::RandomState::default(),
             bytes: 0,
@@ -412,34 +423,49 @@ impl Table {
         self.pairs.is_empty()
     }
 
-    fn hash(&self, field: &[u8]) -> u64 {
+    fn hash(&self, field: &[u8]) -> u32 {
+        hash32(&self.hasher, field)
+    }
+
+    /// The full hash of `field`, for [`Table::prefetch`] (the index keeps
+    /// its top 32 bits).
+    pub fn member_hash(&self, field: &[u8]) -> u64 {
         self.hasher.hash_one(field)
     }
 
-    /// Starts loading what a lookup of `field` will read (see
-    /// `Engine::prefetch`): the pairs' handles the probe will follow, or with
-    /// `deep` the pairs themselves (a second step, once the handles arrived).
-    pub fn prefetch(&self, field: &[u8], deep: bool) {
+    /// One step of loading what a lookup of a field whose
+    /// [`Table::member_hash`] is `h64` will read (see `Engine::prefetch`):
+    /// its bucket line, then the handle of the pair its hash points to, then
+    /// that pair's bytes.
+    pub fn prefetch(&self, h64: u64, stage: Stage) {
+        let h = (h64 >> 32) as u32;
         let pairs = &self.pairs;
-        self.index.find(self.hash(field), |&i| {
-            if let Some(p) = pairs.get(i as usize) {
-                if !deep {
+        match stage {
+            Stage::Bucket => self.index.prefetch(h),
+            Stage::Slot => {
+                if let Some(p) = self.index.likely(h).and_then(|i| pairs.get(i as usize)) {
                     crate::util::prefetch(p);
-                } else if let Some(first) = p.first() {
+                }
+            }
+            Stage::Bytes => {
+                let p = self.index.likely(h).and_then(|i| pairs.get(i as usize));
+                if let Some(first) = p.and_then(|p| p.first()) {
                     crate::util::prefetch(first);
                 }
             }
-            false
-        });
+        }
+    }
+
+    /// Whether position `i` holds `field`.
+    fn holds(pairs: &[Box<[u8]>], i: u32, field: &[u8]) -> bool {
+        pairs.get(i as usize).is_some_and(|p| field_of(p) == field)
     }
 
     fn position(&self, field: &[u8]) -> Option<usize> {
         let pairs = &self.pairs;
         self.index
-            .find(self.hash(field), |&i| {
-                pairs.get(i as usize).is_some_and(|p| field_of(p) == field)
-            })
-            .map(|&i| i as usize)
+            .find(self.hash(field), |i| Table::holds(pairs, i, field))
+            .map(|i| i as usize)
     }
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
@@ -450,33 +476,22 @@ impl Table {
     /// Sets `field`; true when it is new.
     pub fn insert(&mut self, field: &[u8], value: &[u8]) -> bool {
         let h = self.hash(field);
-        let Table {
-            index,
-            pairs,
-            hasher,
-            bytes,
-        } = self;
-        let entry = index.entry(
-            h,
-            |&i| pairs.get(i as usize).is_some_and(|p| field_of(p) == field),
-            |&i| hasher.hash_one(pairs.get(i as usize).map_or(&[][..], |p| field_of(p))),
-        );
+        let pairs = &self.pairs;
+        let found = self.index.find(h, |i| Table::holds(pairs, i, field));
         let pair = make_pair(field, value);
-        *bytes += pair.len();
-        match entry {
-            hashbrown::hash_table::Entry::Occupied(o) => {
-                if let Some(slot) = pairs.get_mut(*o.get() as usize) {
-                    *bytes -= slot.len();
-                    *slot = pair;
-                }
+        self.bytes += pair.len();
+        match found.and_then(|i| self.pairs.get_mut(i as usize)) {
+            Some(slot) => {
+                self.bytes -= slot.len();
+                *slot = pair;
                 false
             }
-            hashbrown::hash_table::Entry::Vacant(v) => {
+            None => {
                 // Positions are u32: 4 billion fields would need far more
                 // memory than a process gets, as in Redis (whose hashes count
                 // in 32 bits in RDB and DUMP).
-                v.insert(pairs.len() as u32);
-                pairs.push(pair);
+                self.index.insert(self.pairs.len() as u32, h);
+                self.pairs.push(pair);
                 true
             }
         }
@@ -485,36 +500,26 @@ impl Table {
     /// Removes `field`; true when it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         let h = self.hash(field);
-        let Table {
-            index,
-            pairs,
-            hasher,
-            bytes,
-        } = self;
-        let Ok(found) = index.find_entry(h, |&i| {
-            pairs.get(i as usize).is_some_and(|p| field_of(p) == field)
-        }) else {
+        let pairs = &self.pairs;
+        let Some(pos) = self.index.remove(h, |i| Table::holds(pairs, i, field)) else {
             return false;
         };
-        let (pos, _) = found.remove();
         let pos = pos as usize;
-        let last = pairs.len() - 1;
+        let last = self.pairs.len() - 1;
         if pos != last {
             // The last pair moves into the hole: point its index entry there.
-            let moved = hasher.hash_one(field_of(&pairs[last]));
-            if let Some(slot) = index.find_mut(moved, |&i| i as usize == last) {
-                *slot = pos as u32;
+            if let Some(moved) = self.pairs.get(last) {
+                let moved = self.hash(field_of(moved));
+                self.index.repoint(moved, last as u32, pos as u32);
             }
         }
-        let gone = pairs.swap_remove(pos);
-        *bytes -= gone.len();
+        let gone = self.pairs.swap_remove(pos);
+        self.bytes -= gone.len();
         // Give memory back after mass deletions (Redis shrinks its dict below
         // 10% fill).
-        if pairs.capacity() > 64 && pairs.len() * 8 < pairs.capacity() {
-            pairs.shrink_to(pairs.len() * 2);
-            index.shrink_to(pairs.len() * 2, |&i| {
-                hasher.hash_one(pairs.get(i as usize).map_or(&[][..], |p| field_of(p)))
-            });
+        if self.pairs.capacity() > 64 && self.pairs.len() * 8 < self.pairs.capacity() {
+            self.pairs.shrink_to(self.pairs.len() * 2);
+            self.index.shrink_to(self.pairs.len() * 2);
         }
         true
     }
@@ -552,7 +557,7 @@ impl Table {
     fn mem_usage(&self) -> usize {
         std::mem::size_of::<Table>()
             + self.pairs.capacity() * std::mem::size_of::<Box<[u8]>>()
-            + self.index.num_buckets() * (std::mem::size_of::<u32>() + 1)
+            + self.index.num_buckets() * std::mem::size_of::<u64>()
             // Each pair's allocation rounds up to an allocator size class.
             + self.bytes
             + self.pairs.len() * 8

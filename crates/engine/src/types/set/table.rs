@@ -79,15 +79,22 @@ impl Table {
     }
 
     /// The position of `m`, if it is a member.
-    /// Starts loading what a lookup of `m` will read (see `Engine::prefetch`):
-    /// the members the probe will compare, or with `deep` their heap bytes
-    /// (a second step, once the members themselves have arrived).
-    pub fn prefetch(&self, m: &[u8], deep: bool) {
+    /// The hash a lookup of `m` probes with, for [`Table::prefetch`]; `None`
+    /// while the table has no index (a lookup scans it).
+    pub fn member_hash(&self, m: &[u8]) -> Option<u64> {
+        self.indexed().then(|| self.hash(m))
+    }
+
+    /// Starts loading what a lookup of a member whose [`Table::member_hash`]
+    /// is `h` will read (see `Engine::prefetch`): the members the probe will
+    /// compare, or with `deep` their heap bytes (a second step, once the
+    /// members themselves have arrived).
+    pub fn prefetch(&self, h: u64, deep: bool) {
         if !self.indexed() {
             return;
         }
         let entries = &self.entries;
-        self.index.find(self.hash(m), |&i| {
+        self.index.find(h, |&i| {
             if let Some(e) = entries.get(i as usize) {
                 if deep {
                     e.prefetch();

@@ -452,13 +452,18 @@ impl Tree {
             .copied()
     }
 
-    /// Starts loading what a lookup of `member` will read (see
-    /// `Engine::prefetch`): the elements the index probe will compare, or with
-    /// `deep` their member bytes (a second step, once the elements have
-    /// arrived).
-    pub fn prefetch(&self, member: &[u8], deep: bool) {
+    /// The hash a lookup of `member` probes with, for [`Tree::prefetch`].
+    pub fn member_hash(&self, member: &[u8]) -> u64 {
+        hash_of(&self.hasher, member)
+    }
+
+    /// Starts loading what a lookup of a member whose [`Tree::member_hash`]
+    /// is `h` will read (see `Engine::prefetch`): the elements the index
+    /// probe will compare, or with `deep` their member bytes (a second step,
+    /// once the elements have arrived).
+    pub fn prefetch(&self, h: u64, deep: bool) {
         let entries = &self.entries;
-        self.index.find(hash_of(&self.hasher, member), |&i| {
+        self.index.find(h, |&i| {
             if let Some(e) = entries.get(i as usize) {
                 if deep {
                     if let Some(b) = e.member.first() {
