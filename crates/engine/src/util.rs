@@ -158,6 +158,16 @@ pub fn prefetch<T>(r: &T) {
     let _ = r;
 }
 
+/// [`prefetch`] for the lines of a byte slice: its first and its last (the
+/// ones between are left to the hardware prefetcher).
+#[inline(always)]
+pub fn prefetch_bytes(b: &[u8]) {
+    if let (Some(first), Some(last)) = (b.first(), b.last()) {
+        prefetch(first);
+        prefetch(last);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -448,9 +448,8 @@ impl Table {
                 }
             }
             Stage::Bytes => {
-                let p = self.index.likely(h).and_then(|i| pairs.get(i as usize));
-                if let Some(first) = p.and_then(|p| p.first()) {
-                    crate::util::prefetch(first);
+                if let Some(p) = self.index.likely(h).and_then(|i| pairs.get(i as usize)) {
+                    crate::util::prefetch_bytes(p);
                 }
             }
         }
@@ -478,15 +477,24 @@ impl Table {
         let h = self.hash(field);
         let pairs = &self.pairs;
         let found = self.index.find(h, |i| Table::holds(pairs, i, field));
-        let pair = make_pair(field, value);
-        self.bytes += pair.len();
         match found.and_then(|i| self.pairs.get_mut(i as usize)) {
             Some(slot) => {
-                self.bytes -= slot.len();
-                *slot = pair;
+                let at = slot.len() - split_pair(slot).1.len();
+                match slot.get_mut(at..).filter(|old| old.len() == value.len()) {
+                    // A value of the same length (a counter, a fixed-size
+                    // record) is overwritten where it is: no allocation.
+                    Some(old) => old.copy_from_slice(value),
+                    None => {
+                        let pair = make_pair(field, value);
+                        self.bytes = self.bytes + pair.len() - slot.len();
+                        *slot = pair;
+                    }
+                }
                 false
             }
             None => {
+                let pair = make_pair(field, value);
+                self.bytes += pair.len();
                 // Positions are u32: 4 billion fields would need far more
                 // memory than a process gets, as in Redis (whose hashes count
                 // in 32 bits in RDB and DUMP).
@@ -604,6 +612,31 @@ mod tests {
     #[test]
     fn sizes() {
         assert_eq!(std::mem::size_of::<Hash>(), 16);
+    }
+
+    /// A table overwrites a value of the same length in place, and any other
+    /// value by a new pair; either way the field reads back its new value and
+    /// the accounted bytes follow the lengths.
+    #[test]
+    fn table_overwrites_in_place_or_by_a_new_pair() {
+        let mut tb = Table::with_capacity(4);
+        assert!(tb.insert(b"field", b"abc"));
+        assert!(tb.insert(b"other", b"1"));
+        let before = tb.mem_usage();
+        let at = tb.pairs[0].as_ptr();
+        assert!(!tb.insert(b"field", b"xyz"));
+        assert_eq!(tb.get(b"field"), Some(&b"xyz"[..]));
+        assert_eq!(tb.pairs[0].as_ptr(), at, "same length: the pair is reused");
+        assert_eq!(tb.mem_usage(), before);
+        assert!(!tb.insert(b"field", b"longer value"));
+        assert_eq!(tb.get(b"field"), Some(&b"longer value"[..]));
+        assert_eq!(tb.mem_usage(), before + 9);
+        assert!(!tb.insert(b"field", b""));
+        assert_eq!(tb.get(b"field"), Some(&b""[..]));
+        assert_eq!(tb.mem_usage(), before - 3);
+        assert!(!tb.insert(b"field", b""));
+        assert_eq!(tb.get(b"other"), Some(&b"1"[..]));
+        assert_eq!(tb.len(), 2);
     }
 
     #[test]

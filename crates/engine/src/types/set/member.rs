@@ -99,12 +99,8 @@ macro_rules! classes {
             pub fn prefetch(&self) {
                 match self {
                     Member::Inline { .. } => {}
-                    $(Member::$v(a) => crate::util::prefetch(&a[0]),)*
-                    Member::Heap(b) => {
-                        if let Some(first) = b.first() {
-                            crate::util::prefetch(first);
-                        }
-                    }
+                    $(Member::$v(a) => crate::util::prefetch(&**a),)*
+                    Member::Heap(b) => crate::util::prefetch_bytes(b),
                 }
             }
 

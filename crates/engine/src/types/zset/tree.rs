@@ -466,9 +466,7 @@ impl Tree {
         self.index.find(h, |&i| {
             if let Some(e) = entries.get(i as usize) {
                 if deep {
-                    if let Some(b) = e.member.first() {
-                        crate::util::prefetch(b);
-                    }
+                    crate::util::prefetch_bytes(&e.member);
                 } else {
                     crate::util::prefetch(e);
                 }
