@@ -209,15 +209,10 @@ fn hincrby(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
             None => 0,
         };
         let new = cur.checked_add(by).ok_or_else(|| err(ERR_OVERFLOW))?;
-        h.insert(field, util::fmt_i64(new), &t);
+        h.insert(field, itoa::Buffer::new().format(new), &t);
         Ok(new)
     }));
-    ctx.emit(smallvec![
-        s("HSET"),
-        key.clone(),
-        field.clone(),
-        util::fmt_i64(new),
-    ]);
+    ctx.emit_with(|| smallvec![s("HSET"), key.clone(), field.clone(), util::fmt_i64(new),]);
     ctx.notify(HASH, "hincrby", key);
     Frame::Integer(new)
 }

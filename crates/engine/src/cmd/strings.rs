@@ -634,7 +634,10 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Frame {
 /// `SET k <result> KEEPTTL`.
 fn incr_by(ctx: &mut Ctx, key: &Bytes, by: i64) -> Frame {
     let now = ctx.now;
-    let (new, text) = match ctx.lookup_write(key) {
+    // The digits are stored from a stack buffer; the effect's copy is made
+    // only when something keeps effects (the AOF), not on every INCR.
+    let mut digits = itoa::Buffer::new();
+    let new = match ctx.lookup_write(key) {
         Some(e) => {
             let Some(cur) = str_of(&e.value) else {
                 return wrongtype();
@@ -645,17 +648,16 @@ fn incr_by(ctx: &mut Ctx, key: &Bytes, by: i64) -> Frame {
             let Some(new) = cur.checked_add(by) else {
                 return err(ERR_OVERFLOW);
             };
-            let text = util::fmt_i64(new);
-            e.set_value(Value::string(&text));
-            (new, text)
+            e.set_value(Value::string(digits.format(new).as_bytes()));
+            new
         }
         None => {
-            let text = util::fmt_i64(by);
-            ctx.insert(key, Entry::new(Value::string(&text), 0, now));
-            (by, text)
+            let value = Value::string(digits.format(by).as_bytes());
+            ctx.insert(key, Entry::new(value, 0, now));
+            by
         }
     };
-    ctx.emit_with(|| smallvec![s("SET"), key.clone(), text, s("KEEPTTL")]);
+    ctx.emit_with(|| smallvec![s("SET"), key.clone(), util::fmt_i64(new), s("KEEPTTL")]);
     ctx.notify(STRING, "incrby", key);
     Frame::Integer(new)
 }
