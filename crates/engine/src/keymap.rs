@@ -34,6 +34,7 @@
 //! about 145 bytes a key, where Redis 7.0 spends 176 (BENCHMARKS.md).
 
 use crate::postable::{hash32, PosTable};
+use crate::util::bytes_eq;
 use crate::value::Entry;
 
 /// A stored key: up to [`Key::INLINE`] bytes inside the key itself, longer
@@ -145,7 +146,9 @@ impl KeyMap {
     fn get_index_of_hashed(&self, key: &[u8], h: u32) -> Option<usize> {
         let slots = &self.slots;
         self.index
-            .find(h, |i| slots.get(i as usize).is_some_and(|s| &*s.0 == key))
+            .find(h, |i| {
+                slots.get(i as usize).is_some_and(|s| bytes_eq(&s.0, key))
+            })
             .map(|i| i as usize)
     }
 
@@ -224,7 +227,9 @@ impl KeyMap {
     pub fn insert_full(&mut self, key: &[u8], entry: Entry) -> (usize, Option<Entry>) {
         let h = self.hash(key);
         let KeyMap { index, slots, .. } = self;
-        let found = index.find(h, |i| slots.get(i as usize).is_some_and(|s| &*s.0 == key));
+        let found = index.find(h, |i| {
+            slots.get(i as usize).is_some_and(|s| bytes_eq(&s.0, key))
+        });
         if let Some(i) = found {
             let i = i as usize;
             if let Some(slot) = slots.get_mut(i) {
@@ -242,9 +247,9 @@ impl KeyMap {
     pub fn swap_remove(&mut self, key: &[u8]) -> Option<Entry> {
         let h = self.hash(key);
         let slots = &self.slots;
-        let i = self
-            .index
-            .remove(h, |i| slots.get(i as usize).is_some_and(|s| &*s.0 == key))?;
+        let i = self.index.remove(h, |i| {
+            slots.get(i as usize).is_some_and(|s| bytes_eq(&s.0, key))
+        })?;
         self.fill_hole(i as usize).map(|(_, e)| e)
     }
 

@@ -296,7 +296,7 @@ fn lp_find(b: &[u8], field: &[u8]) -> Option<LpEntry> {
     while pos < b.len() {
         let (f, next) = entry_at(b, pos)?;
         let (v, end) = entry_at(b, next)?;
-        if &b[f] == field {
+        if crate::util::bytes_eq(&b[f], field) {
             return Some(LpEntry {
                 start: pos,
                 value: v,
@@ -457,7 +457,9 @@ impl Table {
 
     /// Whether position `i` holds `field`.
     fn holds(pairs: &[Box<[u8]>], i: u32, field: &[u8]) -> bool {
-        pairs.get(i as usize).is_some_and(|p| field_of(p) == field)
+        pairs
+            .get(i as usize)
+            .is_some_and(|p| crate::util::bytes_eq(field_of(p), field))
     }
 
     fn position(&self, field: &[u8]) -> Option<usize> {

@@ -249,7 +249,9 @@ impl Table {
 /// Whether position `i` holds `m`. (Every position in the index is valid; the
 /// checked access only keeps a broken invariant from turning into a panic.)
 fn is_at(entries: &[Member], i: u32, m: &[u8]) -> bool {
-    entries.get(i as usize).is_some_and(|e| e.as_bytes() == m)
+    entries
+        .get(i as usize)
+        .is_some_and(|e| crate::util::bytes_eq(e.as_bytes(), m))
 }
 
 /// The hash of the member at position `i`, for the index's resizes.

@@ -448,7 +448,11 @@ impl Tree {
         let h = hash_of(&self.hasher, member);
         let entries = &self.entries;
         self.index
-            .find(h, |&i| *entries[i as usize].member == *member)
+            .find(h, |&i| {
+                entries
+                    .get(i as usize)
+                    .is_some_and(|e| crate::util::bytes_eq(&e.member, member))
+            })
             .copied()
     }
 
