@@ -160,8 +160,8 @@ pub fn prefetch<T>(r: &T) {
 
 /// Whether `a` and `b` hold the same bytes, reading no byte outside either.
 ///
-/// Up to 32 bytes it compares (overlapping) 8-byte words in registers instead
-/// of calling `memcmp`. glibc's AVX-512 `memcmp` reads a short slice with one
+/// From 4 to 32 bytes it compares (overlapping) 4- or 8-byte words in
+/// registers instead of calling `memcmp`. glibc's AVX-512 `memcmp` reads a short slice with one
 /// masked 32-byte load, and where that load crosses into the next cache line
 /// the CPU waits for that line too, although the mask hides its bytes: a line
 /// no prefetch asked for, because it belongs to a neighbouring allocation.
@@ -179,8 +179,15 @@ pub fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
             .and_then(|t| t.first_chunk::<8>())
             .map_or(0, |w| u64::from_ne_bytes(*w))
     }
+    // The 4 bytes at `i`, likewise.
+    fn half(s: &[u8], i: usize) -> u32 {
+        s.get(i..)
+            .and_then(|t| t.first_chunk::<4>())
+            .map_or(0, |w| u32::from_ne_bytes(*w))
+    }
     let differ = |i: usize| word(a, i) ^ word(b, i);
     match n {
+        4..=7 => (half(a, 0) ^ half(b, 0)) | (half(a, n - 4) ^ half(b, n - 4)) == 0,
         8..=16 => differ(0) | differ(n - 8) == 0,
         17..=32 => differ(0) | differ(8) | differ(n - 16) | differ(n - 8) == 0,
         _ => a == b,

@@ -27,7 +27,13 @@ pub struct LoadingStats {
 
 #[derive(Default)]
 pub struct Persistence {
-    pub writer: RwLock<Option<Arc<AofWriter>>>,
+    /// The AOF writer while `appendonly` is on. Replaced only through
+    /// [`Persistence::set_writer`], which keeps `writer_on` in step.
+    writer: RwLock<Option<Arc<AofWriter>>>,
+    /// Whether `writer` holds one: read first by [`Persistence::write_error`],
+    /// so a write command with the AOF off takes no lock (the read lock is
+    /// two atomic read-modify-writes). A writer just installed has no error.
+    writer_on: AtomicBool,
     pub rewrite: Arc<RewriteStats>,
     pub rewrite_scheduled: AtomicBool,
     pub loading: LoadingStats,
@@ -42,9 +48,21 @@ impl Persistence {
         self.writer.read().clone()
     }
 
+    /// Installs (Some) or removes (None) the AOF writer; returns the one it
+    /// replaced.
+    pub fn set_writer(&self, w: Option<Arc<AofWriter>>) -> Option<Arc<AofWriter>> {
+        let mut cur = self.writer.write();
+        self.writer_on.store(w.is_some(), Ordering::Release);
+        std::mem::replace(&mut *cur, w)
+    }
+
     /// The AOF's last write error, while it lasts. Every write command asks:
-    /// this borrows the writer instead of cloning its `Arc`.
+    /// with the AOF off this is one atomic load, and with it on it borrows the
+    /// writer instead of cloning its `Arc`.
     pub fn write_error(&self) -> Option<String> {
+        if !self.writer_on.load(Ordering::Acquire) {
+            return None;
+        }
         self.writer.read().as_ref().and_then(|w| w.write_error())
     }
 }
@@ -263,7 +281,7 @@ pub fn load_and_start(server: Arc<Server>) {
                 warning!("Can't start the AOF threads: {}", e);
                 std::process::exit(1);
             }
-            *server.persistence.writer.write() = Some(w.clone());
+            server.persistence.set_writer(Some(w.clone()));
             server.sink.set_aof(Some(w));
         }
         Err(e) => {
@@ -612,11 +630,11 @@ pub fn set_appendonly(server: &Arc<Server>, on: bool) -> Result<(), String> {
             .map_err(|e| format!("ERR can't open the append only file: {e}"))?;
         w.start()
             .map_err(|e| format!("ERR can't start the AOF threads: {e}"))?;
-        *server.persistence.writer.write() = Some(w.clone());
+        server.persistence.set_writer(Some(w.clone()));
         server.sink.set_aof(Some(w));
         notice!("AOF enabled at run time: writing a base of the current dataset.");
         start_rewrite(server).map_err(|e| e.replace("ERR ", "ERR appendonly: "))?;
-    } else if let Some(w) = server.persistence.writer.write().take() {
+    } else if let Some(w) = server.persistence.set_writer(None) {
         server.sink.set_aof(None);
         w.shutdown();
         notice!("AOF disabled at run time.");
