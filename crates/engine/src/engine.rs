@@ -587,7 +587,8 @@ impl Engine {
     /// key's; between the probes nothing does, so the misses overlap.
     pub fn prefetch<'a>(&self, db: usize, cmds: impl Iterator<Item = (&'a Command, &'a [Bytes])>) {
         const MAX: usize = 32;
-        let mut keys: SmallVec<[(usize, &[u8]); MAX]> = SmallVec::new();
+        // Each key's shard, bytes and map hash (one hash for both).
+        let mut keys: SmallVec<[(usize, &[u8], u32); MAX]> = SmallVec::new();
         // Commands on one member of a set, hash or sorted set.
         let mut members: SmallVec<[MemberOf<'_>; MAX]> = SmallVec::new();
         for (cmd, argv) in cmds.take(MAX) {
@@ -604,7 +605,7 @@ impl Engine {
                 pos.first().and_then(|&p| argv.get(p))
             };
             if let Some(k) = first {
-                let shard = self.map.shard_of(k);
+                let (shard, h) = self.map.place_of(k);
                 let member = match cmd.member {
                     MemberArg::None => None,
                     MemberArg::At(i) => argv.get(i),
@@ -615,8 +616,8 @@ impl Engine {
                         .and_then(|i| argv.get(i + 3)),
                 };
                 // A pipeline on one key (LPUSH mylist ...) warms it once.
-                if keys.last().is_none_or(|&(_, last)| last != &k[..]) {
-                    keys.push((shard, &k[..]));
+                if keys.last().is_none_or(|&(_, last, _)| last != &k[..]) {
+                    keys.push((shard, &k[..], h));
                 }
                 if let Some(m) = member {
                     members.push((keys.len() - 1, &m[..]));
@@ -629,7 +630,7 @@ impl Engine {
         // Each shard once, in no particular order: `try_lock` never waits, so
         // no order is needed to rule out deadlock.
         let mut guards: SmallVec<[(usize, Option<MutexGuard<'_, Shard>>); MAX]> = SmallVec::new();
-        for &(s, _) in &keys {
+        for &(s, _, _) in &keys {
             if !guards.iter().any(|(i, _)| *i == s) {
                 guards.push((s, self.shards.get(s).and_then(|m| m.try_lock())));
             }
@@ -638,12 +639,11 @@ impl Engine {
             let (_, g) = guards.iter().find(|(i, _)| *i == s)?;
             g.as_ref()?.dbs.get(db).map(|d| &d.map)
         };
-        // Each key is hashed once for its three steps.
+        // Each key was hashed once for its shard and its three steps.
         let hashed: SmallVec<[Option<(&KeyMap, u32)>; MAX]> = keys
             .iter()
-            .map(|&(s, k)| {
+            .map(|&(s, _, h)| {
                 let m = map_of(s)?;
-                let h = m.hash_of(k);
                 m.prefetch_index_hashed(h);
                 Some((m, h))
             })
@@ -657,7 +657,7 @@ impl Engine {
         let values: SmallVec<[Option<&Value>; MAX]> = keys
             .iter()
             .zip(&hashed)
-            .map(|(&(_, k), mh)| {
+            .map(|(&(_, k, _), mh)| {
                 let (m, h) = (*mh)?;
                 let v = &m.get_hashed(k, h)?.value;
                 if let Value::Str { data, .. } = v {
@@ -958,6 +958,11 @@ impl<'e, 'l> Ctx<'e, 'l> {
     /// The part of database `db` that holds `key`.
     pub fn dbs(&mut self, db: usize, key: &[u8]) -> &mut DbShard {
         let i = self.engine.map.shard_of(key);
+        self.dbs_at(i, db)
+    }
+
+    /// [`Ctx::dbs`] for a key whose shard is `i`.
+    fn dbs_at(&mut self, i: usize, db: usize) -> &mut DbShard {
         let ok = self.locks.find(i).is_some_and(|s| db < s.dbs.len());
         if !ok {
             // A key outside the locked shards (a bug) or a bad database index:
@@ -1008,13 +1013,14 @@ impl<'e, 'l> Ctx<'e, 'l> {
     /// The position of `key` in `db`'s map, with one hash lookup, after lazy
     /// expiry (an expired key is removed here and `DEL` is recorded).
     fn find(&mut self, db: usize, key: &[u8]) -> Option<usize> {
-        let i = self.engine.map.shard_of(key);
-        self.find_in(i, db, key)
+        let (i, h) = self.engine.map.place_of(key);
+        self.find_in(i, h, db, key)
     }
 
-    /// [`Ctx::find`] for a key whose shard is `i`: a lookup hashes its key
-    /// for the shard once, not at each step.
-    fn find_in(&mut self, i: usize, db: usize, key: &[u8]) -> Option<usize> {
+    /// [`Ctx::find`] for a key whose shard is `i` and whose map hash is `h`
+    /// ([`ShardMap::place_of`]): a lookup hashes its key once, for the shard
+    /// and the map, not at each step.
+    fn find_in(&mut self, i: usize, h: u32, db: usize, key: &[u8]) -> Option<usize> {
         let now = self.now;
         let loading = self.engine.is_loading();
         let removed = {
@@ -1023,7 +1029,7 @@ impl<'e, 'l> Ctx<'e, 'l> {
                 return None;
             };
             let d = shard.dbs.get_mut(db)?;
-            let idx = d.map.get_index_of(key)?;
+            let idx = d.map.get_index_of_hashed(key, h)?;
             let expired = !loading && d.map.get_index(idx).is_some_and(|(_, e)| e.is_expired(now));
             if !expired {
                 return Some(idx);
@@ -1062,8 +1068,8 @@ impl<'e, 'l> Ctx<'e, 'l> {
     /// Looks `key` up in `db` for writing: expired keys are removed first. Does not
     /// count hits or misses.
     pub fn lookup_in(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        let i = self.engine.map.shard_of(key);
-        let idx = self.find_in(i, db, key)?;
+        let (i, h) = self.engine.map.place_of(key);
+        let idx = self.find_in(i, h, db, key)?;
         self.entry_in(i, db, idx)
     }
 
@@ -1075,8 +1081,8 @@ impl<'e, 'l> Ctx<'e, 'l> {
     /// Looks `key` up in the current database for reading, counting a hit or miss.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let db = self.db;
-        let i = self.engine.map.shard_of(key);
-        let found = self.find_in(i, db, key);
+        let (i, h) = self.engine.map.place_of(key);
+        let found = self.find_in(i, h, db, key);
         if let Some(shard) = self.locks.find(i) {
             if found.is_some() {
                 shard.stats.keyspace_hits += 1;
@@ -1102,10 +1108,11 @@ impl<'e, 'l> Ctx<'e, 'l> {
         if entry.lru() == crate::value::LRU_UNSET {
             entry.set_lru(self.engine.evict.initial(self.now));
         }
+        let (i, h) = self.engine.map.place_of(key);
         if self.notify_flags & notify::NEW == 0 {
-            return self.dbs(db, key).insert(key, entry);
+            return self.dbs_at(i, db).insert_hashed(key, h, entry);
         }
-        let old = self.dbs(db, key).insert(key, entry);
+        let old = self.dbs_at(i, db).insert_hashed(key, h, entry);
         if old.is_none() {
             self.notify_in(notify::NEW, "new", db, key);
         }
@@ -1125,9 +1132,8 @@ impl<'e, 'l> Ctx<'e, 'l> {
         let db = self.db;
         let mut hashed: SmallVec<[(usize, u32); 16]> = SmallVec::new();
         for k in keys {
-            let i = self.engine.map.shard_of(k);
+            let (i, h) = self.engine.map.place_of(k);
             if let Some(d) = self.locks.find(i).and_then(|s| s.dbs.get(db)) {
-                let h = d.map.hash_of(k);
                 d.map.prefetch_index_hashed(h);
                 hashed.push((i, h));
             }

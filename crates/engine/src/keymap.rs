@@ -112,7 +112,6 @@ impl std::fmt::Debug for Key {
 
 type Hasher = foldhash::fast::RandomState;
 
-#[derive(Default)]
 pub struct KeyMap {
     /// 32 bits of each key's hash -> its position in `slots`.
     index: PosTable,
@@ -121,6 +120,19 @@ pub struct KeyMap {
     /// A snapshot's walk: positions below this have been handed over (0 when no
     /// snapshot walks this map).
     cursor: usize,
+}
+
+impl Default for KeyMap {
+    fn default() -> KeyMap {
+        KeyMap {
+            index: PosTable::default(),
+            slots: Slots::default(),
+            // The shards' hasher: a key's hash picks its shard and its bucket
+            // here (`ShardMap::place_of`).
+            hasher: crate::keyspace::key_hasher(),
+            cursor: 0,
+        }
+    }
 }
 
 impl KeyMap {
@@ -143,7 +155,7 @@ impl KeyMap {
     }
 
     /// [`KeyMap::get_index_of`] for a key whose [`KeyMap::hash_of`] is `h`.
-    fn get_index_of_hashed(&self, key: &[u8], h: u32) -> Option<usize> {
+    pub fn get_index_of_hashed(&self, key: &[u8], h: u32) -> Option<usize> {
         let slots = &self.slots;
         self.index
             .find(h, |i| {
@@ -225,7 +237,16 @@ impl KeyMap {
     /// Inserts `key`, or replaces its entry (keeping the stored key). Returns
     /// the position and the entry replaced.
     pub fn insert_full(&mut self, key: &[u8], entry: Entry) -> (usize, Option<Entry>) {
-        let h = self.hash(key);
+        self.insert_full_hashed(key, self.hash(key), entry)
+    }
+
+    /// [`KeyMap::insert_full`] for a key whose [`KeyMap::hash_of`] is `h`.
+    pub fn insert_full_hashed(
+        &mut self,
+        key: &[u8],
+        h: u32,
+        entry: Entry,
+    ) -> (usize, Option<Entry>) {
         let KeyMap { index, slots, .. } = self;
         let found = index.find(h, |i| {
             slots.get(i as usize).is_some_and(|s| bytes_eq(&s.0, key))

@@ -6,6 +6,10 @@
 //! FLUSHALL lock every shard and act on each. Within a shard each database keeps an
 //! insertion-ordered map (so a random key and a SCAN position are O(1)) and the set
 //! of its keys that carry a TTL (so the active expiry cycle samples only those).
+//!
+//! One hash of a key serves both steps: its low bits pick the shard, its high 32
+//! bits are what the shard's [`KeyMap`] files the key under ([`key_hasher`]), so
+//! a lookup hashes its key once, not once for the shard and again for the map.
 
 pub use crate::keymap::{Key, KeyMap};
 use crate::value::Entry;
@@ -13,6 +17,13 @@ use indexmap::IndexSet;
 use std::hash::BuildHasher;
 
 pub type Hasher = foldhash::fast::RandomState;
+
+/// The hasher of every key: [`ShardMap`] and every [`KeyMap`] hash keys with
+/// it, seeded at random once per process.
+pub fn key_hasher() -> Hasher {
+    static HASHER: std::sync::OnceLock<Hasher> = std::sync::OnceLock::new();
+    HASHER.get_or_init(Hasher::default).clone()
+}
 
 /// One database's part of one shard.
 #[derive(Default)]
@@ -36,8 +47,14 @@ impl DbShard {
     /// The map stores its own copy of the key (and [`Entry`] strings own their
     /// bytes), so nothing stored pins a connection's read buffer.
     pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
+        let h = self.map.hash_of(key);
+        self.insert_hashed(key, h, entry)
+    }
+
+    /// [`DbShard::insert`] for a key whose [`KeyMap::hash_of`] is `h`.
+    pub fn insert_hashed(&mut self, key: &[u8], h: u32, entry: Entry) -> Option<Entry> {
         let expires = entry.expire_at != 0;
-        let (idx, old) = self.map.insert_full(key, entry);
+        let (idx, old) = self.map.insert_full_hashed(key, h, entry);
         let had = old.as_ref().is_some_and(|o| o.expire_at != 0);
         if expires != had {
             if let Some((k, _)) = self.map.get_index(idx) {
@@ -125,17 +142,80 @@ impl ShardMap {
     /// `shards` must be a power of two.
     pub fn new(shards: usize) -> ShardMap {
         ShardMap {
-            hasher: Hasher::default(),
+            hasher: key_hasher(),
             mask: shards.next_power_of_two() - 1,
         }
     }
 
     pub fn shard_of(&self, key: &[u8]) -> usize {
-        // The high bits: the map inside the shard uses its own (different) hasher.
-        (self.hasher.hash_one(key) >> 40) as usize & self.mask
+        self.shard_of_hash(self.key_hash(key))
+    }
+
+    /// `key`'s hash, for [`ShardMap::place_of_hash`].
+    #[inline]
+    pub fn key_hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The shard of a key whose [`ShardMap::key_hash`] is `h`: its low bits
+    /// (the map inside the shard files the key under the high 32).
+    #[inline]
+    pub fn shard_of_hash(&self, h: u64) -> usize {
+        h as usize & self.mask
+    }
+
+    /// The shard of a key whose [`ShardMap::key_hash`] is `h`, and the hash
+    /// its shard's [`KeyMap`] files it under ([`KeyMap::hash_of`]).
+    #[inline]
+    pub fn place_of_hash(&self, h: u64) -> (usize, u32) {
+        (self.shard_of_hash(h), (h >> 32) as u32)
+    }
+
+    /// [`ShardMap::place_of_hash`] of `key`: one hash for both.
+    #[inline]
+    pub fn place_of(&self, key: &[u8]) -> (usize, u32) {
+        self.place_of_hash(self.key_hash(key))
     }
 
     pub fn count(&self) -> usize {
         self.mask + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key's one hash must give both its shard and the hash its shard's map
+    /// files it under: a lookup by the engine's hash finds what the map
+    /// inserted by the key.
+    #[test]
+    fn one_hash_gives_the_shard_and_the_maps_hash() {
+        let shards = ShardMap::new(256);
+        let mut map = KeyMap::default();
+        for i in 0..2000u32 {
+            let key = format!("key:{i:012}");
+            let (s, h) = shards.place_of(key.as_bytes());
+            assert_eq!(s, shards.shard_of(key.as_bytes()));
+            assert_eq!(h, map.hash_of(key.as_bytes()));
+            map.insert_full(
+                key.as_bytes(),
+                Entry::new(crate::value::Value::string(b"v"), 0, 0),
+            );
+            assert_eq!(map.get_index_of_hashed(key.as_bytes(), h), Some(i as usize));
+        }
+    }
+
+    /// The shard comes from the hash's low bits and the map's hash from its
+    /// high ones: keys must still spread over every shard evenly.
+    #[test]
+    fn keys_spread_over_the_shards() {
+        let shards = ShardMap::new(256);
+        let mut count = [0u32; 256];
+        for i in 0..25_600u32 {
+            count[shards.shard_of(format!("key:{i:012}").as_bytes())] += 1;
+        }
+        // 100 a shard on average; a binomial spread stays far inside 50..150.
+        assert!(count.iter().all(|&c| (50..150).contains(&c)), "{count:?}");
     }
 }
