@@ -126,17 +126,29 @@ impl StatRun {
 /// durations of the commands before it. Anything that waits in between (a
 /// flush, a blocked client, CLIENT PAUSE) drops the chain, and the next
 /// command reads the clocks itself.
+///
+/// The instants are `quanta`'s: the CPU's time-stamp counter, scaled by a
+/// calibration made once at start-up ([`warm_clock`]), where the CPU has an
+/// invariant one; the OS's monotonic clock otherwise. On this project's
+/// virtual machines `clock_gettime` cost 25 ns or more a call, 4% of a
+/// pipelined GET (BENCHMARKS.md).
 #[derive(Default)]
 pub struct BatchClock {
     /// When the previous command of the batch ended.
-    mark: Option<Instant>,
+    mark: Option<quanta::Instant>,
     /// Wall-clock nanoseconds at `mark`.
     mark_wall_ns: u64,
 }
 
+/// Calibrates the command clock ([`BatchClock`]) now, at start-up, instead
+/// of in the first command (up to 200 ms of busy-waiting in `quanta`).
+pub fn warm_clock() {
+    let _ = quanta::Instant::now();
+}
+
 impl BatchClock {
     fn start_batch(&mut self, wall_us: u64) {
-        self.mark = Some(Instant::now());
+        self.mark = Some(quanta::Instant::now());
         self.mark_wall_ns = wall_us.saturating_mul(1000);
     }
 
@@ -146,16 +158,16 @@ impl BatchClock {
 
     /// The start of a command, and the wall-clock milliseconds the engine is
     /// to use for it (None: let it read the clock).
-    fn command_start(&mut self) -> (Instant, Option<u64>) {
+    fn command_start(&mut self) -> (quanta::Instant, Option<u64>) {
         match self.mark.take() {
             Some(m) => (m, Some(self.mark_wall_ns / 1_000_000)),
-            None => (Instant::now(), None),
+            None => (quanta::Instant::now(), None),
         }
     }
 
     /// A chained command that started at `command_start` ended at `end`,
     /// `took` later: the next one starts there.
-    fn chain(&mut self, end: Instant, took: Duration) {
+    fn chain(&mut self, end: quanta::Instant, took: Duration) {
         self.mark = Some(end);
         self.mark_wall_ns = self.mark_wall_ns.saturating_add(took.as_nanos() as u64);
     }
@@ -1005,7 +1017,7 @@ impl Conn {
         let server = &self.server;
         // Serve clients blocked on keys this command (or anyone's) made ready.
         server.blocking.serve(&server.engine);
-        let end = Instant::now();
+        let end = quanta::Instant::now();
         let took = end.saturating_duration_since(start);
         let us = took.as_micros() as u64;
         if now_ms.is_some() {

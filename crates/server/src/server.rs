@@ -575,6 +575,7 @@ async fn serve(server: Arc<Server>, threads: usize) -> i32 {
         }
     }
     notice!("Server initialized ({} threads)", threads);
+    crate::conn::warm_clock();
     {
         let s = server.clone();
         if let Err(e) = std::thread::Builder::new()
