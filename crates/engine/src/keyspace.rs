@@ -168,7 +168,7 @@ impl ShardMap {
     /// its shard's [`KeyMap`] files it under ([`KeyMap::hash_of`]).
     #[inline]
     pub fn place_of_hash(&self, h: u64) -> (usize, u32) {
-        (self.shard_of_hash(h), (h >> 32) as u32)
+        (self.shard_of_hash(h), crate::postable::short(h))
     }
 
     /// [`ShardMap::place_of_hash`] of `key`: one hash for both.

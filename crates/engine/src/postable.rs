@@ -42,7 +42,14 @@ fn hash_of(e: u64) -> u32 {
 /// The 32 bits of `bytes`' hash that a [`PosTable`] keeps.
 #[inline]
 pub fn hash32(hasher: &impl std::hash::BuildHasher, bytes: &[u8]) -> u32 {
-    (hasher.hash_one(bytes) >> 32) as u32
+    short(hasher.hash_one(bytes))
+}
+
+/// The 32 bits of a full 64-bit hash that a [`PosTable`] keeps (its top
+/// half; [`hash32`] of the same bytes).
+#[inline]
+pub fn short(h: u64) -> u32 {
+    (h >> 32) as u32
 }
 
 #[derive(Clone, Default)]

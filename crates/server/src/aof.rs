@@ -25,15 +25,51 @@ pub struct LoadingStats {
     pub started: Mutex<Option<Instant>>,
 }
 
+/// The AOF writer while `appendonly` is on, shared by [`Persistence`] and the
+/// effect sink (`ServerSink`), so one [`WriterSlot::set`] installs or removes
+/// it for both.
+#[derive(Default)]
+pub struct WriterSlot {
+    writer: RwLock<Option<Arc<AofWriter>>>,
+    /// Whether `writer` holds one: read first, so a write command with the AOF
+    /// off takes no lock (the read lock is two atomic read-modify-writes). Set
+    /// under the write lock. A write that misses a writer just installed ran
+    /// before the rewrite that installing one starts took its snapshot (with
+    /// every shard locked), so that snapshot's base holds its result.
+    on: AtomicBool,
+}
+
+impl WriterSlot {
+    /// Installs (Some) or removes (None) the writer; returns the one it replaced.
+    pub fn set(&self, w: Option<Arc<AofWriter>>) -> Option<Arc<AofWriter>> {
+        let mut cur = self.writer.write();
+        self.on.store(w.is_some(), Ordering::Release);
+        std::mem::replace(&mut *cur, w)
+    }
+
+    /// Whether a writer is installed (one atomic load).
+    pub fn is_on(&self) -> bool {
+        self.on.load(Ordering::Acquire)
+    }
+
+    pub fn get(&self) -> Option<Arc<AofWriter>> {
+        self.writer.read().clone()
+    }
+
+    /// `f` on the writer, borrowed (no `Arc` clone); `None` with none, and
+    /// then without taking the lock.
+    pub fn with<R>(&self, f: impl FnOnce(&AofWriter) -> R) -> Option<R> {
+        if !self.is_on() {
+            return None;
+        }
+        self.writer.read().as_deref().map(f)
+    }
+}
+
 #[derive(Default)]
 pub struct Persistence {
-    /// The AOF writer while `appendonly` is on. Replaced only through
-    /// [`Persistence::set_writer`], which keeps `writer_on` in step.
-    writer: RwLock<Option<Arc<AofWriter>>>,
-    /// Whether `writer` holds one: read first by [`Persistence::write_error`],
-    /// so a write command with the AOF off takes no lock (the read lock is
-    /// two atomic read-modify-writes). A writer just installed has no error.
-    writer_on: AtomicBool,
+    /// The AOF writer, shared with the effect sink.
+    pub writer: Arc<WriterSlot>,
     pub rewrite: Arc<RewriteStats>,
     pub rewrite_scheduled: AtomicBool,
     pub loading: LoadingStats,
@@ -45,25 +81,14 @@ pub struct Persistence {
 
 impl Persistence {
     pub fn writer(&self) -> Option<Arc<AofWriter>> {
-        self.writer.read().clone()
-    }
-
-    /// Installs (Some) or removes (None) the AOF writer; returns the one it
-    /// replaced.
-    pub fn set_writer(&self, w: Option<Arc<AofWriter>>) -> Option<Arc<AofWriter>> {
-        let mut cur = self.writer.write();
-        self.writer_on.store(w.is_some(), Ordering::Release);
-        std::mem::replace(&mut *cur, w)
+        self.writer.get()
     }
 
     /// The AOF's last write error, while it lasts. Every write command asks:
     /// with the AOF off this is one atomic load, and with it on it borrows the
     /// writer instead of cloning its `Arc`.
     pub fn write_error(&self) -> Option<String> {
-        if !self.writer_on.load(Ordering::Acquire) {
-            return None;
-        }
-        self.writer.read().as_ref().and_then(|w| w.write_error())
+        self.writer.with(|w| w.write_error()).flatten()
     }
 }
 
@@ -281,8 +306,7 @@ pub fn load_and_start(server: Arc<Server>) {
                 warning!("Can't start the AOF threads: {}", e);
                 std::process::exit(1);
             }
-            server.persistence.set_writer(Some(w.clone()));
-            server.sink.set_aof(Some(w));
+            server.persistence.writer.set(Some(w));
         }
         Err(e) => {
             warning!(
@@ -630,12 +654,10 @@ pub fn set_appendonly(server: &Arc<Server>, on: bool) -> Result<(), String> {
             .map_err(|e| format!("ERR can't open the append only file: {e}"))?;
         w.start()
             .map_err(|e| format!("ERR can't start the AOF threads: {e}"))?;
-        server.persistence.set_writer(Some(w.clone()));
-        server.sink.set_aof(Some(w));
+        server.persistence.writer.set(Some(w));
         notice!("AOF enabled at run time: writing a base of the current dataset.");
         start_rewrite(server).map_err(|e| e.replace("ERR ", "ERR appendonly: "))?;
-    } else if let Some(w) = server.persistence.set_writer(None) {
-        server.sink.set_aof(None);
+    } else if let Some(w) = server.persistence.writer.set(None) {
         w.shutdown();
         notice!("AOF disabled at run time.");
     }

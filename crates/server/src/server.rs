@@ -82,37 +82,17 @@ pub struct ServerSink {
     pub feeds: Arc<Feeds>,
     pub watches: Arc<crate::multi::Watches>,
     pub blocking: Arc<crate::blocking::Blocking>,
-    pub aof: RwLock<Option<Arc<keel_persistence::writer::AofWriter>>>,
-    /// Whether `aof` holds a writer: read first, so a write with the AOF off
-    /// does not take the read lock (two atomic read-modify-writes). Set
-    /// under the write lock. A write that misses a writer just installed ran
-    /// before the rewrite that installing one starts took its snapshot (with
-    /// every shard locked), so that snapshot's base holds its result.
-    pub aof_on: AtomicBool,
+    /// The AOF writer, the same slot as `Persistence::writer`.
+    pub aof: Arc<crate::aof::WriterSlot>,
     /// Where keyspace notifications are published.
     pub pubsub: Arc<crate::pubsub::PubSub>,
-}
-
-impl ServerSink {
-    pub fn set_aof(&self, w: Option<Arc<keel_persistence::writer::AofWriter>>) {
-        let mut aof = self.aof.write();
-        self.aof_on.store(w.is_some(), Ordering::Release);
-        *aof = w;
-    }
 }
 
 impl EffectSink for ServerSink {
     fn emit(&self, effects: &[Effect]) -> u64 {
         self.watches.touch(effects);
         self.blocking.touch(effects);
-        let ticket = if self.aof_on.load(Ordering::Acquire) {
-            match self.aof.read().as_ref() {
-                Some(w) => w.append(effects),
-                None => 0,
-            }
-        } else {
-            0
-        };
+        let ticket = self.aof.with(|w| w.append(effects)).unwrap_or(0);
         if self.feeds.effects_count.load(Ordering::Relaxed) == 0 {
             return ticket;
         }
@@ -141,7 +121,7 @@ impl EffectSink for ServerSink {
     /// keys it cares about once (see `multi::watch`, `Blocking::block`, the
     /// rewrite's snapshot), so no change it should see goes unbuilt.
     fn wants_effects(&self) -> bool {
-        self.aof_on.load(Ordering::Acquire)
+        self.aof.is_on()
             || self.feeds.effects_count.load(Ordering::Acquire) > 0
             || self.watches.watching()
             || self.blocking.blocked_clients() > 0
@@ -226,12 +206,12 @@ impl Server {
         let pubsub = Arc::new(crate::pubsub::PubSub::new(
             config.client_output_buffer_limits(),
         ));
+        let persistence = crate::aof::Persistence::default();
         let sink = Arc::new(ServerSink {
             feeds: feeds.clone(),
             watches: watches.clone(),
             blocking: blocking.clone(),
-            aof: RwLock::new(None),
-            aof_on: AtomicBool::new(false),
+            aof: persistence.writer.clone(),
             pubsub: pubsub.clone(),
         });
         let databases = config.get_i64("databases").clamp(1, 1 << 20) as usize;
@@ -274,7 +254,7 @@ impl Server {
             sink,
             watches,
             blocking,
-            persistence: Default::default(),
+            persistence,
             config: RwLock::new(config),
             clients: Registry::default(),
             pause: Pause::default(),

@@ -438,7 +438,7 @@ impl Table {
     /// its bucket line, then the handle of the pair its hash points to, then
     /// that pair's bytes.
     pub fn prefetch(&self, h64: u64, stage: Stage) {
-        let h = (h64 >> 32) as u32;
+        let h = crate::postable::short(h64);
         let pairs = &self.pairs;
         match stage {
             Stage::Bucket => self.index.prefetch(h),
