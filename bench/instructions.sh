@@ -8,10 +8,12 @@
 #   TEST        redis-benchmark tests (default: set get incr hset sadd lpush)
 #
 # Environment: KEEL_BIN=path counts that keel-server instead (another build,
-# to compare two commits; implies --no-build). N1, N2 set the request counts.
+# to compare two commits; implies --no-build). N1, N2 set the request counts;
+# PIPELINE the pipeline depth (default 16; 1 counts a request's whole turn:
+# wake-up, read, command, write).
 #
 # Each server runs under `valgrind --tool=cachegrind --cache-sim=no` (one
-# worker thread for keel) and gets redis-benchmark at pipeline 16, 50 clients,
+# worker thread for keel) and gets redis-benchmark at pipeline PIPELINE, 50 clients,
 # 100k random keys, 64-byte values: once with N1 requests and once with N2 on a
 # fresh server. (instructions(N2) - instructions(N1)) / (N2 - N1) is what one
 # request costs in user space, start-up and shutdown cancelled out.
@@ -36,6 +38,7 @@ done
 ((${#TESTS[@]})) || TESTS=(set get incr hset sadd lpush)
 N1=${N1:-100000}
 N2=${N2:-300000}
+PIPELINE=${PIPELINE:-16}
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -87,7 +90,7 @@ count() {
         kill -0 "$PID" 2>/dev/null || die "$kind did not start under valgrind: $dir/valgrind.log"
         sleep 0.1
     done
-    redis-benchmark -p "$port" -c 50 -n "$n" -P 16 -r 100000 -d 64 -t "$test" -q >/dev/null 2>&1 \
+    redis-benchmark -p "$port" -c 50 -n "$n" -P "$PIPELINE" -r 100000 -d 64 -t "$test" -q >/dev/null 2>&1 \
         || die "redis-benchmark -t $test failed against $kind"
     redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
     wait "$PID" || true
@@ -95,7 +98,7 @@ count() {
     awk '/I *refs/ {gsub(",", "", $4); print $4}' "$dir/valgrind.log"
 }
 
-log "appendonly $AOF; $N1 and $N2 requests at pipeline 16 per test"
+log "appendonly $AOF; $N1 and $N2 requests at pipeline $PIPELINE per test"
 printf '%-8s %14s %14s %8s\n' test keel/request redis/request ratio
 for t in "${TESTS[@]}"; do
     k1=$(count keel "$t" "$N1"); k2=$(count keel "$t" "$N2")
