@@ -20,7 +20,9 @@ pub struct ClientInfo {
     pub last_interaction_ms: u64,
     pub db: usize,
     pub resp: u8,
-    pub last_cmd: String,
+    /// The last command's name (CLIENT LIST `cmd`): a name from the command
+    /// table, so recording it copies a pointer, not the text.
+    pub last_cmd: &'static str,
     pub qbuf: usize,
     pub omem: usize,
     pub monitor: bool,

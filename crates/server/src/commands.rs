@@ -301,7 +301,7 @@ pub fn run_sync(conn: &mut Conn, cmd: &'static Command, argv: &[Bytes]) -> Optio
             let mut info = conn.handle.info.lock().clone();
             // The running command, as Redis shows it (the shared info is only
             // refreshed after each batch of commands).
-            info.last_cmd = conn.last_cmd.to_string();
+            info.last_cmd = conn.last_cmd;
             Frame::Verbatim(Bytes::from(client_line(&info) + "\n"))
         }
         "client|list" => client_list(&server, argv, conn),
@@ -1139,7 +1139,7 @@ pub fn client_line(i: &crate::clients::ClientInfo) -> String {
         i.qbuf,
         i.omem,
         i.qbuf + i.omem + 16384,
-        if i.last_cmd.is_empty() { "NULL" } else { &i.last_cmd },
+        if i.last_cmd.is_empty() { "NULL" } else { i.last_cmd },
         i.resp,
         i.lib_name,
         i.lib_ver
@@ -1196,7 +1196,7 @@ fn client_list(server: &Server, argv: &[Bytes], conn: &Conn) -> Frame {
             continue;
         }
         if info.id == conn.id {
-            info.last_cmd = conn.last_cmd.to_string();
+            info.last_cmd = conn.last_cmd;
         }
         out.push_str(&client_line(&info));
         out.push('\n');

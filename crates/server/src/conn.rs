@@ -156,6 +156,12 @@ impl BatchClock {
         self.mark = None;
     }
 
+    /// The wall-clock milliseconds at the end of the batch's last command,
+    /// while the chain holds (None: read the clock).
+    fn wall_ms(&self) -> Option<u64> {
+        self.mark.map(|_| self.mark_wall_ns / 1_000_000)
+    }
+
     /// The start of a command, and the wall-clock milliseconds the engine is
     /// to use for it (None: let it read the clock).
     fn command_start(&mut self) -> (quanta::Instant, Option<u64>) {
@@ -549,11 +555,14 @@ impl Conn {
             }
             if commands > 0 {
                 let mut info = self.handle.info.lock();
-                info.last_interaction_ms = self.server.engine.now_ms();
+                info.last_interaction_ms = self
+                    .clock
+                    .wall_ms()
+                    .unwrap_or_else(|| self.server.engine.now_ms());
                 info.qbuf = rbuf.len();
                 info.db = self.session.db;
                 info.resp = self.session.resp;
-                info.last_cmd = self.last_cmd.to_string();
+                info.last_cmd = self.last_cmd;
             }
             // A deferred reply waits for its records in the worker's burst;
             // one written here waits for them first.
@@ -606,7 +615,7 @@ impl Conn {
         {
             let mut info = self.handle.info.lock();
             info.blocked = true;
-            info.last_cmd = w.command_name().to_string();
+            info.last_cmd = w.command_name();
             info.db = self.session.db;
         }
         server.blocking.block(&server.engine, w);

@@ -447,6 +447,37 @@ fn client_pause_write_and_all_with_unpause() {
     assert_eq!(v(&mut admin, "CLIENT UNPAUSE"), Value::Okay);
 }
 
+/// Another client's CLIENT LIST line shows the last command a pipeline ran and
+/// how long ago its input was served, in seconds (Redis's `cmd=` and `idle=`).
+#[test]
+fn client_list_shows_last_command_and_idle_time_after_a_pipeline() {
+    let s = TestServer::start();
+    let mut worker = s.raw();
+    let mut admin = s.conn();
+    let id = client_field(&String::from_utf8(worker.cmd("CLIENT INFO")).unwrap(), "id");
+    let line_of = |admin: &mut Connection| -> String {
+        let list: String = q(admin, "CLIENT LIST");
+        list.lines()
+            .find(|l| client_field(l, "id") == id)
+            .unwrap_or_else(|| panic!("client {id} not in {list}"))
+            .to_string()
+    };
+    // The worker is idle from its connection's start until this pipeline.
+    std::thread::sleep(Duration::from_millis(1100));
+    worker.send(b"SET k 1\r\nINCR k\r\nGET k\r\nHSET h f v\r\n");
+    assert_eq!(worker.read_until(b":1\r\n"), b"+OK\r\n:2\r\n$1\r\n2\r\n:1\r\n");
+    let line = line_of(&mut admin);
+    assert_eq!(client_field(&line, "cmd"), "hset", "{line}");
+    assert_eq!(client_field(&line, "idle"), "0", "{line}");
+    let age: u64 = client_field(&line, "age").parse().unwrap();
+    assert!(age >= 1, "{line}");
+    std::thread::sleep(Duration::from_millis(2100));
+    let line = line_of(&mut admin);
+    let idle: u64 = client_field(&line, "idle").parse().unwrap();
+    assert!((2..=4).contains(&idle), "{line}");
+    assert_eq!(client_field(&line, "cmd"), "hset", "{line}");
+}
+
 #[test]
 fn client_no_evict_reset_quit_hello() {
     let s = TestServer::start();
