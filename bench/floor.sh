@@ -84,12 +84,18 @@ run() {
         return 0
     fi
     read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$PID/stat")
-    out=$(taskset -c $CCPU redis-benchmark -p "$port" -c 50 -n "$N" -P 1 -t ping_inline --csv -q 2>/dev/null | tail -1)
-    read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$PID/stat")
+    out=$(taskset -c $CCPU redis-benchmark -p "$port" -c 50 -n "$N" -P 1 -t ping_inline --csv -q 2>/dev/null | tail -1) || true
+    if ! read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$PID/stat" 2>/dev/null); then
+        log "$name exited during the run: $(tail -1 "$dir/log")"
+        wait "$PID" 2>/dev/null || true; PID=""
+        return 0
+    fi
     kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=""
-    local tck; tck=$(getconf CLK_TCK)
-    echo "$name $(python3 -c "print('%.3f' % (($u1-$u0+$s1-$s0)/$tck*1e6/$N))") \
-$(python3 -c "print('%.3f' % (($u1-$u0)/$tck*1e6/$N))") $(echo "$out" | cut -d, -f2 | tr -d '"')" >>"$WORK/results"
+    local rps tck
+    rps=$(echo "$out" | cut -d, -f2 | tr -d '"')
+    [[ $rps =~ ^[0-9.]+$ ]] || { log "redis-benchmark gave no rate against $name: $out"; return 0; }
+    tck=$(getconf CLK_TCK)
+    python3 -c "print('$name %.3f %.3f $rps' % (($u1-$u0+$s1-$s0)/$tck*1e6/$N, ($u1-$u0)/$tck*1e6/$N))" >>"$WORK/results"
 }
 
 SERVERS=(epoll io_uring redis keel)
@@ -105,7 +111,7 @@ import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
     name, cpu, user, rps = line.split()
-    rows.setdefault(name, []).append((float(cpu), float(user), float(rps or 0)))
+    rows.setdefault(name, []).append((float(cpu), float(user), float(rps)))
 redis = statistics.median(c for c, _, _ in rows.get("redis", [(0, 0, 0)])) or None
 what = {
     "epoll": "floor-server epoll: epoll_wait + read + write, no work",
@@ -117,7 +123,7 @@ print("| Server | CPU µs/request, median (range) | of it user time | requests/s
 print("|---|--:|--:|--:|--:|")
 for name in ("epoll", "io_uring", "redis", "keel"):
     if name not in rows:
-        print("| %s | did not start (see the log line above) | | | |" % what[name])
+        print("| %s | no figure (see the log lines above) | | | |" % what[name])
         continue
     cpus = [c for c, _, _ in rows[name]]
     med = statistics.median(cpus)
