@@ -1,6 +1,7 @@
 //! The registry of connected clients, for CLIENT LIST / KILL / INFO, and the
 //! CLIENT PAUSE state.
 
+use crate::signal::Signal;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -49,15 +50,15 @@ impl ClientInfo {
 /// A connected client as the registry sees it.
 pub struct ClientHandle {
     pub info: Mutex<ClientInfo>,
-    pub killed: AtomicBool,
-    pub kill: Notify,
+    /// Raised by CLIENT KILL (and never lowered): the connection's task
+    /// closes it.
+    pub kill: Signal,
     pub peer: Option<SocketAddr>,
 }
 
 impl ClientHandle {
     pub fn kill(&self) {
-        self.killed.store(true, Ordering::SeqCst);
-        self.kill.notify_one();
+        self.kill.raise();
     }
 }
 

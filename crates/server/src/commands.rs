@@ -1150,7 +1150,7 @@ pub fn client_line(i: &crate::clients::ClientInfo) -> String {
 /// yet (Redis frees a killed client at once, so it is neither listed nor killed twice).
 fn live_clients(server: &Server) -> Vec<std::sync::Arc<crate::clients::ClientHandle>> {
     let mut all = server.clients.snapshot();
-    all.retain(|c| !c.killed.load(Ordering::SeqCst));
+    all.retain(|c| !c.kill.is_raised());
     all
 }
 

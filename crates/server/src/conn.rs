@@ -238,7 +238,6 @@ pub async fn handle(server: Arc<Server>, stream: TcpStream, peer: SocketAddr) {
             authenticated,
             ..Default::default()
         }),
-        killed: Default::default(),
         kill: Default::default(),
         peer: Some(peer),
     });
@@ -337,7 +336,7 @@ impl Conn {
         let mut lookups: Vec<Lookup> = Vec::new();
         let mut resolver = keel_engine::Resolver::default();
         loop {
-            if self.handle.killed.load(Ordering::Relaxed) {
+            if self.handle.kill.is_raised() {
                 break;
             }
             // Grow the buffer toward a pending large argument gradually, so a
@@ -389,10 +388,10 @@ impl Conn {
                         }
                     }
                 }
-                _ = self.handle.kill.notified() => break,
+                _ = self.handle.kill.raised() => break,
                 // A worker could not write all of this client's replies: this
                 // turn waits for the socket itself.
-                _ = out.stuck.notified() => stuck = true,
+                _ = out.stuck.raised() => stuck = out.stuck.take(),
                 line = feed => {
                     match line {
                         Some(l) => {
@@ -425,7 +424,7 @@ impl Conn {
             }
             // A kill and new input can be ready at once (the select picks either):
             // a killed client runs nothing more, whatever arrived with the kill.
-            if self.handle.killed.load(Ordering::Relaxed) {
+            if self.handle.kill.is_raised() {
                 break;
             }
             let limit = self.server.hot.query_buffer_limit.load(Ordering::Relaxed) as usize;
@@ -653,7 +652,7 @@ impl Conn {
                     other => *st = other,
                 }
             }
-            if self.handle.killed.load(Ordering::Relaxed) {
+            if self.handle.kill.is_raised() {
                 server.blocking.cancel(w);
                 self.after = After::Close;
                 return None;
@@ -675,7 +674,7 @@ impl Conn {
                         None => Frame::NullArray,
                     });
                 }
-                _ = self.handle.kill.notified() => {
+                _ = self.handle.kill.raised() => {
                     server.blocking.cancel(w);
                     self.after = After::Close;
                     return None;
@@ -740,7 +739,7 @@ impl Conn {
         loop {
             match tokio::time::timeout(Duration::from_millis(100), &mut rx).await {
                 Ok(_) => return,
-                Err(_) if self.handle.killed.load(Ordering::Relaxed) => return,
+                Err(_) if self.handle.kill.is_raised() => return,
                 Err(_) => {}
             }
         }
@@ -829,7 +828,7 @@ impl Conn {
         tokio::select! {
             biased;
             r = write => r?,
-            _ = self.handle.kill.notified() => {
+            _ = self.handle.kill.raised() => {
                 return Err(std::io::Error::other("client killed"));
             }
         }

@@ -18,6 +18,7 @@ pub mod multi;
 pub mod output;
 pub mod pubsub;
 pub mod server;
+pub mod signal;
 pub mod slowlog;
 pub mod summaries;
 pub mod touched;

@@ -45,6 +45,7 @@
 //! so its clients wait longer for their replies), and connections write
 //! their replies themselves there.
 
+use crate::signal::Signal;
 use bytes::{Buf, BytesMut};
 use keel_persistence::writer::AofWriter;
 use parking_lot::Mutex;
@@ -54,14 +55,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 
 pub struct Output {
     pub stream: TcpStream,
     state: Mutex<State>,
     /// Woken when a worker could not write all of the deferred bytes: the
     /// connection then waits for the socket itself.
-    pub stuck: Notify,
+    pub stuck: Signal,
 }
 
 #[derive(Default)]
@@ -127,7 +127,7 @@ impl Output {
         Arc::new(Output {
             stream,
             state: Mutex::new(State::default()),
-            stuck: Notify::new(),
+            stuck: Signal::default(),
         })
     }
 
@@ -264,7 +264,7 @@ pub fn write_queued() {
     }
     for out in &queued {
         if out.write_now(safe) {
-            out.stuck.notify_one();
+            out.stuck.raise();
         }
     }
     // Give the (now empty) vector back, so the next turn does not allocate.

@@ -465,7 +465,10 @@ fn client_list_shows_last_command_and_idle_time_after_a_pipeline() {
     // The worker is idle from its connection's start until this pipeline.
     std::thread::sleep(Duration::from_millis(1100));
     worker.send(b"SET k 1\r\nINCR k\r\nGET k\r\nHSET h f v\r\n");
-    assert_eq!(worker.read_until(b":1\r\n"), b"+OK\r\n:2\r\n$1\r\n2\r\n:1\r\n");
+    assert_eq!(
+        worker.read_until(b":1\r\n"),
+        b"+OK\r\n:2\r\n$1\r\n2\r\n:1\r\n"
+    );
     let line = line_of(&mut admin);
     assert_eq!(client_field(&line, "cmd"), "hset", "{line}");
     assert_eq!(client_field(&line, "idle"), "0", "{line}");
@@ -591,6 +594,73 @@ fn raw_client(s: &TestServer) -> (common::RawConn, String) {
     let mut raw = s.raw();
     let info = String::from_utf8(raw.cmd("CLIENT INFO")).unwrap();
     (raw, info)
+}
+
+/// Whether client `id` leaves CLIENT LIST within 5 seconds.
+fn leaves_client_list(me: &mut Connection, id: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let list: String = q(me, "CLIENT LIST");
+        if !list.lines().any(|l| client_field(l, "id") == id) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// CLIENT KILL reaches a connection wherever its task waits: parked in a
+/// blocking command, and stuck writing replies its client does not read.
+#[test]
+fn client_kill_reaches_blocked_and_stuck_clients() {
+    let s = TestServer::start_with(&["--appendonly", "no"]);
+    let mut me = s.conn();
+
+    // Parked in BLPOP: closed without a reply, no longer blocked.
+    let (mut blocked, info) = raw_client(&s);
+    let id = client_field(&info, "id");
+    blocked.send(b"BLPOP nolist 0\r\n");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !q::<String>(&mut me, "INFO clients").contains("blocked_clients:1") {
+        assert!(Instant::now() < deadline, "BLPOP did not block");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(q::<i64>(&mut me, &format!("CLIENT KILL ID {id}")), 1);
+    assert!(blocked.closed());
+    assert!(leaves_client_list(&mut me, &id));
+    assert!(q::<String>(&mut me, "INFO clients").contains("blocked_clients:0"));
+
+    // Stuck: it asks for megabytes of replies and reads none, so the server's
+    // writes to it wait for a full socket to drain.
+    let value = "x".repeat(64 * 1024);
+    assert_eq!(v(&mut me, &format!("SET big {value}")), Value::Okay);
+    let (mut stuck, info) = raw_client(&s);
+    let id = client_field(&info, "id");
+    let asked = 1000 * value.len();
+    stuck.send("GET big\r\n".repeat(1000).as_bytes());
+    std::thread::sleep(Duration::from_millis(300));
+    let list: String = q(&mut me, "CLIENT LIST");
+    assert!(list.lines().any(|l| client_field(l, "id") == id), "{list}");
+    assert_eq!(q::<i64>(&mut me, &format!("CLIENT KILL ID {id}")), 1);
+    assert!(leaves_client_list(&mut me, &id));
+    // Closed with most of the replies never sent: what the socket buffers
+    // held at the kill, not the rest of the 64 MB.
+    let mut got = 0;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match std::io::Read::read(&mut stuck.stream, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("the killed client was not closed: {e}"),
+        }
+    }
+    assert!(
+        got < asked / 2,
+        "{got} of {asked} bytes arrived after the kill"
+    );
+    // Everyone else is still served.
+    assert_eq!(q::<String>(&mut me, "PING"), "PONG");
 }
 
 #[test]
