@@ -5,8 +5,9 @@
 //! the connection's deferred replies (`Output::stuck`). They used to be
 //! `tokio::sync::Notify`s, whose wait joins a mutex-guarded waiter list when it
 //! is first polled and leaves it when dropped. The loop's `select!` builds and
-//! drops both waits on every turn: about 630 instructions a request at
-//! pipeline 1, 12% of a GET's user-space instructions (callgrind; BENCHMARKS.md).
+//! drops both waits on every turn: at pipeline 1, where a turn is one request,
+//! that was about 630 of a GET's 5,232 user-space instructions (callgrind), and
+//! with `Signal`s the GET takes 4,651 (BENCHMARKS.md).
 //!
 //! A `Signal` is an atomic flag plus the waiting task's waker. Waiting checks
 //! the flag; only a wait that must sleep takes the small lock around the waker,
