@@ -6,8 +6,8 @@
 //! `tokio::sync::Notify`s, whose wait joins a mutex-guarded waiter list when it
 //! is first polled and leaves it when dropped. The loop's `select!` builds and
 //! drops both waits on every turn: at pipeline 1, where a turn is one request,
-//! that was about 630 of a GET's 5,232 user-space instructions (callgrind), and
-//! with `Signal`s the GET takes 4,651 (BENCHMARKS.md).
+//! `Signal`s take 430-500 instructions off a GET's 5,200 in user space
+//! (callgrind; BENCHMARKS.md).
 //!
 //! A `Signal` is an atomic flag plus the waiting task's waker. Waiting checks
 //! the flag; only a wait that must sleep takes the small lock around the waker,
