@@ -326,6 +326,21 @@ impl Conn {
         let _ = socket2::SockRef::from(&out.stream).shutdown(std::net::Shutdown::Write);
     }
 
+    /// Brings what CLIENT LIST shows of this connection up to date: after a
+    /// turn's commands, and before a wait in the middle of them. `qbuf` is the
+    /// bytes of input still buffered.
+    fn publish_info(&self, qbuf: usize) {
+        let mut info = self.handle.info.lock();
+        info.last_interaction_ms = self
+            .clock
+            .wall_ms()
+            .unwrap_or_else(|| self.server.engine.now_ms());
+        info.qbuf = qbuf;
+        info.db = self.session.db;
+        info.resp = self.session.resp;
+        info.last_cmd = self.last_cmd;
+    }
+
     async fn serve_on(&mut self, out: &Arc<crate::output::Output>) {
         let stream = &out.stream;
         let mut rbuf = BytesMut::with_capacity(16 * 1024);
@@ -520,6 +535,9 @@ impl Conn {
                     }
                     // Keep memory bounded for huge pipelines: flush as we go.
                     if wbuf.len() > 64 * 1024 {
+                        // The flush may wait on a client that does not read:
+                        // CLIENT LIST shows the command it waits in, as Redis.
+                        self.publish_info(rbuf.len());
                         self.clock.break_chain();
                         self.wait_durable().await;
                         if self.flush(out, &mut wbuf).await.is_err() {
@@ -553,15 +571,7 @@ impl Conn {
                 self.after = After::Close;
             }
             if commands > 0 {
-                let mut info = self.handle.info.lock();
-                info.last_interaction_ms = self
-                    .clock
-                    .wall_ms()
-                    .unwrap_or_else(|| self.server.engine.now_ms());
-                info.qbuf = rbuf.len();
-                info.db = self.session.db;
-                info.resp = self.session.resp;
-                info.last_cmd = self.last_cmd;
+                self.publish_info(rbuf.len());
             }
             // A deferred reply waits for its records in the worker's burst;
             // one written here waits for them first.

@@ -640,7 +640,12 @@ fn client_kill_reaches_blocked_and_stuck_clients() {
     stuck.send("GET big\r\n".repeat(1000).as_bytes());
     std::thread::sleep(Duration::from_millis(300));
     let list: String = q(&mut me, "CLIENT LIST");
-    assert!(list.lines().any(|l| client_field(l, "id") == id), "{list}");
+    let line = list
+        .lines()
+        .find(|l| client_field(l, "id") == id)
+        .unwrap_or_else(|| panic!("the stuck client is not listed: {list}"));
+    // It shows the command it is stuck in, as Redis does.
+    assert_eq!(client_field(line, "cmd"), "get", "{line}");
     assert_eq!(q::<i64>(&mut me, &format!("CLIENT KILL ID {id}")), 1);
     assert!(leaves_client_list(&mut me, &id));
     // Closed with most of the replies never sent: what the socket buffers
