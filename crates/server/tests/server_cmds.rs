@@ -23,6 +23,14 @@ fn client_field(line: &str, field: &str) -> String {
         .to_string()
 }
 
+/// Client `id`'s line in CLIENT LIST, if it is listed.
+fn listed(con: &mut Connection, id: &str) -> Option<String> {
+    let list: String = q(con, "CLIENT LIST");
+    list.lines()
+        .find(|l| client_field(l, "id") == id)
+        .map(str::to_string)
+}
+
 fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -455,13 +463,6 @@ fn client_list_shows_last_command_and_idle_time_after_a_pipeline() {
     let mut worker = s.raw();
     let mut admin = s.conn();
     let id = client_field(&String::from_utf8(worker.cmd("CLIENT INFO")).unwrap(), "id");
-    let line_of = |admin: &mut Connection| -> String {
-        let list: String = q(admin, "CLIENT LIST");
-        list.lines()
-            .find(|l| client_field(l, "id") == id)
-            .unwrap_or_else(|| panic!("client {id} not in {list}"))
-            .to_string()
-    };
     // The worker is idle from its connection's start until this pipeline.
     std::thread::sleep(Duration::from_millis(1100));
     worker.send(b"SET k 1\r\nINCR k\r\nGET k\r\nHSET h f v\r\n");
@@ -469,13 +470,13 @@ fn client_list_shows_last_command_and_idle_time_after_a_pipeline() {
         worker.read_until(b":1\r\n"),
         b"+OK\r\n:2\r\n$1\r\n2\r\n:1\r\n"
     );
-    let line = line_of(&mut admin);
+    let line = listed(&mut admin, &id).expect("the worker is listed");
     assert_eq!(client_field(&line, "cmd"), "hset", "{line}");
     assert_eq!(client_field(&line, "idle"), "0", "{line}");
     let age: u64 = client_field(&line, "age").parse().unwrap();
     assert!(age >= 1, "{line}");
     std::thread::sleep(Duration::from_millis(2100));
-    let line = line_of(&mut admin);
+    let line = listed(&mut admin, &id).expect("the worker is listed");
     let idle: u64 = client_field(&line, "idle").parse().unwrap();
     assert!((2..=4).contains(&idle), "{line}");
     assert_eq!(client_field(&line, "cmd"), "hset", "{line}");
@@ -600,8 +601,7 @@ fn raw_client(s: &TestServer) -> (common::RawConn, String) {
 fn leaves_client_list(me: &mut Connection, id: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
-        let list: String = q(me, "CLIENT LIST");
-        if !list.lines().any(|l| client_field(l, "id") == id) {
+        if listed(me, id).is_none() {
             return true;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -639,13 +639,9 @@ fn client_kill_reaches_blocked_and_stuck_clients() {
     let asked = 1000 * value.len();
     stuck.send("GET big\r\n".repeat(1000).as_bytes());
     std::thread::sleep(Duration::from_millis(300));
-    let list: String = q(&mut me, "CLIENT LIST");
-    let line = list
-        .lines()
-        .find(|l| client_field(l, "id") == id)
-        .unwrap_or_else(|| panic!("the stuck client is not listed: {list}"));
+    let line = listed(&mut me, &id).expect("the stuck client is listed");
     // It shows the command it is stuck in, as Redis does.
-    assert_eq!(client_field(line, "cmd"), "get", "{line}");
+    assert_eq!(client_field(&line, "cmd"), "get", "{line}");
     assert_eq!(q::<i64>(&mut me, &format!("CLIENT KILL ID {id}")), 1);
     assert!(leaves_client_list(&mut me, &id));
     // Closed with most of the replies never sent: what the socket buffers
